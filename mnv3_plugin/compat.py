@@ -1,0 +1,127 @@
+"""Fixes for upstream bugs of the pinned stack, applied when ``mnv3_plugin`` is imported.
+
+Each fix patches one function or class of an installed package at run time (installed files are
+never edited), names its upstream issue, and has a test in tests/test_compat.py that shows the
+failure with the fix disabled. To disable fixes (to check whether upstream has fixed the bug),
+set ``MNV3_PLUGIN_DISABLE_FIXES=name1,name2`` (or ``all``) before importing the plugin.
+
+Fixes:
+- ``checkpoint_weights_only``: mmengine 0.10.7 calls ``torch.load`` without ``weights_only``;
+  torch >= 2.6 defaults to ``weights_only=True``, so ``resume`` and ``load_from`` fail on the
+  HistoryBuffer in the message hub state. Upstream: open-mmlab/mmengine#1655, fix in PR #1650
+  (unreleased). The fix re-registers mmengine's local-file checkpoint loader with
+  ``weights_only=False`` (checkpoints are the user's own files, as before torch 2.6).
+- ``dist_cpu_init``: mmengine's launchers call ``torch.cuda.set_device`` unconditionally and
+  every default runtime asks for the ``nccl`` backend, so ``--launcher pytorch/slurm`` fails on a
+  machine without GPUs ("Found no NVIDIA driver"). The fix skips set_device and uses ``gloo``
+  when CUDA is not available. Upstream: mmengine/dist/utils.py, no CPU path (see
+  open-mmlab/mmengine#973 for the device handling).
+- ``ddp_cpu_module``: mmengine's ``Runner.wrap_model`` always passes ``device_ids=[LOCAL_RANK]``,
+  which torch's DDP rejects for a CPU module, and SyncBN raises on CPU tensors. For CPU modules
+  the fix drops ``device_ids`` and reverts SyncBN to BN (what mmengine already does for a single
+  process).
+- ``ssd_head_loss_cls``: mmdet 3.3.0's ``BaseDenseHead._predict_by_feat_single`` reads
+  ``self.loss_cls``, which ``SSDHead`` never sets: validation and inference crash with
+  "'SSDHead' object has no attribute 'loss_cls'". Upstream: open-mmlab/mmdetection#11780,
+  #11305, fix PR #11524 (not merged). The fix sets ``loss_cls = None`` after ``SSDHead.__init__``
+  when the head has none (SSD computes its classification loss inline).
+"""
+import functools
+import os
+import os.path as osp
+from typing import Callable, Dict, List
+
+import torch
+
+FIXES: Dict[str, Callable[[], None]] = {}
+APPLIED: List[str] = []
+
+
+def _fix(func: Callable[[], None]) -> Callable[[], None]:
+    FIXES[func.__name__.lstrip('_')] = func
+    return func
+
+
+@_fix
+def _checkpoint_weights_only() -> None:
+    from mmengine.runner import checkpoint as ckpt
+
+    def load_from_local(filename, map_location):
+        filename = osp.expanduser(filename)
+        if not osp.isfile(filename):
+            raise FileNotFoundError(f'{filename} can not be found.')
+        return torch.load(filename, map_location=map_location, weights_only=False)
+
+    ckpt.CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
+    ckpt.load_from_local = load_from_local
+
+
+@_fix
+def _dist_cpu_init() -> None:
+    from mmengine.dist import utils as dist_utils
+
+    def cpu_aware(init):
+        @functools.wraps(init)
+        def wrapper(backend, *args, **kwargs):
+            if torch.cuda.is_available():
+                return init(backend, *args, **kwargs)
+            if backend == 'nccl':
+                backend = 'gloo'
+            set_device = torch.cuda.set_device
+            torch.cuda.set_device = lambda *a, **k: None
+            try:
+                return init(backend, *args, **kwargs)
+            finally:
+                torch.cuda.set_device = set_device
+        return wrapper
+
+    for name in ('_init_dist_pytorch', '_init_dist_slurm', '_init_dist_mpi'):
+        setattr(dist_utils, name, cpu_aware(getattr(dist_utils, name)))
+
+
+@_fix
+def _ddp_cpu_module() -> None:
+    from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
+
+    init = MMDistributedDataParallel.__init__
+
+    @functools.wraps(init)
+    def __init__(self, module, *args, **kwargs):
+        devices = {p.device.type for p in module.parameters()}
+        if devices == {'cpu'}:
+            kwargs['device_ids'] = None
+            kwargs.pop('output_device', None)
+            module = revert_sync_batchnorm(module)
+        init(self, module, *args, **kwargs)
+
+    MMDistributedDataParallel.__init__ = __init__
+
+
+@_fix
+def _ssd_head_loss_cls() -> None:
+    from mmdet.models.dense_heads import SSDHead
+
+    init = SSDHead.__init__
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        if not hasattr(self, 'loss_cls'):
+            self.loss_cls = None
+
+    SSDHead.__init__ = __init__
+
+
+def apply_all() -> List[str]:
+    """Applies every fix not disabled by ``MNV3_PLUGIN_DISABLE_FIXES``, once."""
+    disabled = {s.strip() for s in os.environ.get('MNV3_PLUGIN_DISABLE_FIXES', '').split(',')}
+    unknown = disabled - set(FIXES) - {'', 'all'}
+    if unknown:
+        raise ValueError(f'MNV3_PLUGIN_DISABLE_FIXES names unknown fixes {sorted(unknown)}; '
+                         f'valid: {sorted(FIXES)} or all')
+    for name, fix in FIXES.items():
+        if name in APPLIED or name in disabled or 'all' in disabled:
+            continue
+        fix()
+        APPLIED.append(name)
+    return APPLIED

@@ -1,0 +1,387 @@
+"""One table-driven builder for MobileNetV3 and the networks the paper compares against."""
+import copy
+import re
+from dataclasses import dataclass, replace
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.model import BaseModule
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from ...registry import MODELS
+from ..layers import Bottleneck, ConvBNAct
+from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE, V3_SMALL,
+                     Arch, Row)
+
+NAMED_TAPS = ('C4', 'C5', 'os8_dw')
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: Optional[int] = None) -> int:
+    """Rounds to a multiple of ``divisor``, never down by more than 10% (the TF-slim rule)."""
+    min_value = min_value or divisor
+    new_value = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if new_value < 0.9 * value:
+        new_value += divisor
+    return new_value
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A table row resolved to real widths, strides and dilations."""
+    row: Row
+    in_channels: int
+    mid_channels: int   # expansion width (== in_channels when there is no expansion conv)
+    out_channels: int
+    se_channels: int
+    stride: int         # stride actually used (1 where atrous convolution replaced it)
+    dilation: int
+    nl: str
+    out_stride: int     # output stride of this layer's output
+    in_stride: int      # output stride of this layer's input
+
+
+def apply_rf2(rows: Sequence[Row], rule: Optional[str]) -> Tuple[Row, ...]:
+    """Halves the channels between C4 and C5 (Sections 6.3 and 6.4, "RF2").
+
+    The blocks of the last stage (from the block that reduces output stride 16 to 32) output half
+    the channels, the final 1x1 conv is halved, and the expansions after the first last-stage
+    block halve. ``'detection'`` keeps the first last-stage expansion (C4 is tapped there: TF
+    object detection API, torchvision ``reduced_tail``); ``'segmentation'`` halves it too (TF
+    DeepLab).
+    """
+    if rule is None:
+        return tuple(rows)
+    if rule not in ('detection', 'segmentation'):
+        raise ValueError(f"reduced_tail must be None, 'detection' or 'segmentation', got {rule!r}")
+    first = _reduction_row(rows, 16)
+    out = list(rows)
+    for i in range(first, len(rows)):
+        row = rows[i]
+        exp = row.exp
+        if exp is not None and (i > first or rule == 'segmentation'):
+            exp //= 2
+        out[i] = replace(row, exp=exp, out=row.out // 2)
+    return tuple(out)
+
+
+def _reduction_row(rows: Sequence[Row], from_stride: int) -> int:
+    """Index of the row whose stride takes the output stride from ``from_stride`` to twice it."""
+    stride = 1
+    for i, row in enumerate(rows):
+        if stride == from_stride and row.stride == 2:
+            return i
+        stride *= row.stride
+    raise ValueError(f'no row reduces output stride {from_stride}')
+
+
+def apply_nl_layout(rows: Sequence[Row], layout: str) -> Tuple[Row, ...]:
+    """Table 5's nonlinearity placements.
+
+    ``'table'``: as printed. ``'relu'``: ReLU everywhere. ``'hswish@N'``: h-swish from the first
+    layer with N output channels on, ReLU before it (Table 5: "N denotes the number of channels
+    in the first layer that has h-swish enabled"; @16 is the stem, so h-swish everywhere).
+    """
+    if layout == 'table':
+        return tuple(rows)
+    if layout == 'relu':
+        return tuple(replace(r, nl='RE') for r in rows)
+    match = re.fullmatch(r'hswish@(\d+)', layout)
+    if not match:
+        raise ValueError(f"nl_layout must be 'table', 'relu' or 'hswish@N', got {layout!r}")
+    width = int(match.group(1))
+    starts = [i for i, r in enumerate(rows) if r.out == width]
+    if not starts:
+        raise ValueError(f'nl_layout {layout!r}: no layer has {width} output channels; '
+                         f'valid N: {sorted({r.out for r in rows})}')
+    return tuple(replace(r, nl='HS' if i >= starts[0] else 'RE') for i, r in enumerate(rows))
+
+
+def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf',
+                   output_stride: int = 32, dilation_rule: str = 'tf',
+                   fix_last_conv: Optional[bool] = None) -> List[LayerSpec]:
+    """Turns a table into real widths (width multiplier) and strides (atrous output stride).
+
+    Width rules: ``'tf'`` (the released models, TF-slim/timm/Keras): outputs are
+    make_divisible(out x m, 8) and expansions make_divisible(real input x exp/in, 8);
+    ``'torchvision'``: expansions are make_divisible(exp x m, 8) (torchvision checkpoints).
+    Dilation rules for output stride 16/8: ``'tf'`` (TF DeepLab, timm) keeps the would-be
+    strided block at the previous dilation and dilates the blocks after it; ``'torchvision'``
+    (``dilated=True``) dilates the would-be strided block too.
+    """
+    if widen_factor <= 0:
+        raise ValueError(f'widen_factor must be a positive float, got {widen_factor}')
+    if width_rule not in ('tf', 'torchvision'):
+        raise ValueError(f"width_rule must be 'tf' or 'torchvision', got {width_rule!r}")
+    if dilation_rule not in ('tf', 'torchvision'):
+        raise ValueError(f"dilation_rule must be 'tf' or 'torchvision', got {dilation_rule!r}")
+    full_stride = 1
+    for row in arch.rows:
+        full_stride *= row.stride
+    if output_stride not in (8, 16, 32) or output_stride > full_stride:
+        raise ValueError(f'output_stride must be one of 8, 16, 32 (at most {full_stride} for '
+                         f'this table), got {output_stride}')
+    fix_last = arch.fix_last_conv if fix_last_conv is None else fix_last_conv
+
+    specs = []
+    in_ch, table_in = 3, 3
+    cur_stride, dilation = 1, 1
+    last = len(arch.rows) - 1
+    for i, row in enumerate(arch.rows):
+        out_ch = make_divisible(row.out * widen_factor)
+        if i == last and fix_last and widen_factor < 1:
+            out_ch = row.out
+        if row.op == 'bneck':
+            if width_rule == 'tf':
+                mid = in_ch if row.exp == table_in else make_divisible(in_ch * row.exp / table_in)
+            else:
+                mid = make_divisible(row.exp * widen_factor)
+        else:
+            mid = in_ch
+        if not row.se:
+            se_ch = 0
+        elif arch.se_squeeze == 'expansion':
+            se_ch = make_divisible(mid / 4)
+        else:
+            se_ch = max(1, int(in_ch * 0.25))
+        stride, layer_dilation = row.stride, dilation
+        if cur_stride * row.stride > output_stride:
+            # atrous: this layer keeps the resolution, the layers after it dilate
+            dilation *= row.stride
+            stride = 1
+            if dilation_rule == 'torchvision':
+                layer_dilation = dilation
+        in_stride = cur_stride
+        cur_stride *= stride
+        specs.append(LayerSpec(row, in_ch, mid, out_ch, se_ch, stride, layer_dilation,
+                               row.nl, cur_stride, in_stride))
+        in_ch, table_in = out_ch, row.out
+    return specs
+
+
+class TableNet(BaseModule):
+    """A backbone built from a block table (``tables.py``); the registered networks subclass it.
+
+    Outputs are chosen with ``out_indices``: integers index the table's rows (0 is the stem,
+    negative indices count from the end), and the names ``'C4'`` (the input of the depthwise
+    conv of the block that reduces output stride 16 to 32: for MobileNetV3 the expansion layer
+    of the 13th/9th bneck, Section 6.3), ``'C5'`` (the layer immediately before pooling) and
+    ``'os8_dw'`` (the depthwise output, before SE, of the last block at output stride 8: the
+    LR-ASPP low-level feature of the released models). ``out_channels`` and ``out_strides``
+    declare what each output is.
+
+    Args:
+        arch: a key of ``arch_settings`` or an :class:`Arch`.
+        widen_factor: width multiplier, any positive float.
+        out_indices: rows or named taps to return; default: the last row (C5).
+        output_stride: 32, 16 or 8; below 32 by atrous convolution.
+        reduced_tail: RF2: None, 'detection' or 'segmentation' (see :func:`apply_rf2`).
+        nl_layout: Table 5 placement of h-swish: 'table', 'relu', 'hswish@16', 'hswish@112'...
+        width_rule: 'tf' (released models, default) or 'torchvision' (its checkpoints).
+        dilation_rule: 'tf' (default) or 'torchvision', for output stride < 32.
+        fix_last_conv: keep the final conv's width for multipliers below 1; default per arch.
+        frozen_stages: rows 0..frozen_stages are frozen (-1: none).
+        norm_eval: keep BN layers in eval mode during training.
+        norm_cfg: normalization; the default matches the paper's BN decay 0.99 (momentum 0.01)
+            and the released models' eps 1e-3.
+        act_cfg: activation per NL code, merged over the defaults
+            ``RE=ReLU, R6=ReLU6, HS=mnv3_plugin.HSwish``; for Table 5's "no-opt" column use
+            ``act_cfg=dict(HS=dict(type='mnv3_plugin.HSwish', fused=False))``.
+        se_gate_cfg: the SE gate; default per arch (h-sigmoid for MobileNetV3, sigmoid MnasNet).
+        with_cp: gradient checkpointing of the blocks.
+        init_cfg: weight initialisation; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
+            loads a converted checkpoint.
+    """
+    arch_settings: Dict[str, Arch] = {}
+    default_nl_cfg = dict(RE=dict(type='ReLU', inplace=True), R6=dict(type='ReLU6', inplace=True),
+                          HS=dict(type='mnv3_plugin.HSwish', inplace=True))
+    gate_cfgs = dict(hsigmoid=dict(type='mnv3_plugin.HSigmoid'), sigmoid=dict(type='Sigmoid'))
+
+    def __init__(self,
+                 arch: Union[str, Arch] = 'large',
+                 widen_factor: float = 1.0,
+                 out_indices: Optional[Sequence[Union[int, str]]] = None,
+                 output_stride: int = 32,
+                 reduced_tail: Optional[str] = None,
+                 nl_layout: str = 'table',
+                 width_rule: str = 'tf',
+                 dilation_rule: str = 'tf',
+                 fix_last_conv: Optional[bool] = None,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 norm_cfg: dict = dict(type='BN', eps=1e-3, momentum=0.01),
+                 act_cfg: Optional[dict] = None,
+                 se_gate_cfg: Optional[dict] = None,
+                 with_cp: bool = False,
+                 init_cfg: Optional[Union[dict, List[dict]]] = [
+                     dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
+                     dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)]):
+        super().__init__(init_cfg=init_cfg)
+        if isinstance(arch, str):
+            if arch not in self.arch_settings:
+                raise ValueError(f'{type(self).__name__}: unknown arch {arch!r}; valid choices: '
+                                 f'{sorted(self.arch_settings)}')
+            arch = self.arch_settings[arch]
+        if not isinstance(widen_factor, (int, float)) or widen_factor <= 0:
+            raise ValueError(f'widen_factor must be a positive float, got {widen_factor!r}')
+        rows = apply_nl_layout(apply_rf2(arch.rows, reduced_tail), nl_layout)
+        self.arch = replace(arch, rows=rows)
+        self.widen_factor = widen_factor
+        self.output_stride = output_stride
+        self.reduced_tail = reduced_tail
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.specs = resolve_layers(self.arch, widen_factor, width_rule, output_stride,
+                                    dilation_rule, fix_last_conv)
+        if not -1 <= frozen_stages < len(self.specs):
+            raise ValueError(f'frozen_stages must be in [-1, {len(self.specs) - 1}], '
+                             f'got {frozen_stages}')
+
+        nl_cfg = copy.deepcopy(self.default_nl_cfg)
+        nl_cfg.update(act_cfg or {})
+        gate_cfg = se_gate_cfg or self.gate_cfgs[arch.se_gate]
+        self.layers = nn.ModuleList()
+        for spec in self.specs:
+            act = nl_cfg[spec.nl]
+            if spec.row.op == 'conv2d':
+                layer = ConvBNAct(spec.in_channels, spec.out_channels, spec.row.kernel,
+                                  spec.stride, spec.dilation, norm_cfg=norm_cfg, act_cfg=act)
+            else:
+                residual = (spec.row.op == 'bneck' and spec.row.stride == 1
+                            and spec.in_channels == spec.out_channels)
+                layer = Bottleneck(spec.row.op, spec.in_channels, spec.mid_channels,
+                                   spec.out_channels, spec.row.kernel, spec.stride, spec.dilation,
+                                   spec.se_channels, act, gate_cfg, norm_cfg, residual, with_cp)
+            self.layers.append(layer)
+
+        self.taps = self._named_taps()
+        if out_indices is None:
+            out_indices = (len(self.specs) - 1,)
+        self.out_indices = tuple(self._resolve_index(i) for i in out_indices)
+        self.out_channels = [self._tap_info(i)[0] for i in self.out_indices]
+        self.out_strides = [self._tap_info(i)[1] for i in self.out_indices]
+        self._freeze_stages()
+
+    # -- taps -------------------------------------------------------------------------------
+    def _named_taps(self) -> Dict[str, Tuple[int, str]]:
+        """name -> (row index, what of that row: 'out' | 'expand' | 'dw')."""
+        rows = self.arch.rows
+        c4_row = _reduction_row(rows, 16)
+        os8_row = _reduction_row(rows, 8) - 1
+        while rows[os8_row].op == 'conv2d':
+            os8_row -= 1
+        return dict(C4=(c4_row, 'expand'), C5=(len(rows) - 1, 'out'), os8_dw=(os8_row, 'dw'))
+
+    def _resolve_index(self, index: Union[int, str]) -> Union[int, str]:
+        n = len(self.specs)
+        if isinstance(index, str):
+            if index not in self.taps:
+                raise ValueError(f'unknown named tap {index!r}; valid: {list(self.taps)} or a row '
+                                 f'index in [-{n}, {n - 1}]')
+            return index
+        if not -n <= index < n:
+            raise ValueError(f'out index {index} out of range: valid row indices are '
+                             f'[-{n}, {n - 1}] or the named taps {list(self.taps)}')
+        return index % n
+
+    def _tap_info(self, index: Union[int, str]) -> Tuple[int, int]:
+        """(channels, output stride) of an output."""
+        if isinstance(index, int):
+            return self.specs[index].out_channels, self.specs[index].out_stride
+        row, part = self.taps[index]
+        spec = self.specs[row]
+        if part == 'out':
+            return spec.out_channels, spec.out_stride
+        # expansion output: input resolution; depthwise output: after its stride
+        stride = spec.in_stride if part == 'expand' else spec.out_stride
+        return spec.mid_channels, stride
+
+    @property
+    def feature_info(self) -> List[dict]:
+        """timm-style description of each output: its name/index, channels and stride."""
+        return [dict(index=i, num_chs=c, reduction=s)
+                for i, c, s in zip(self.out_indices, self.out_channels, self.out_strides)]
+
+    # -- forward ----------------------------------------------------------------------------
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        wanted = {}
+        for name in self.out_indices:
+            if isinstance(name, str):
+                row, part = self.taps[name]
+                wanted.setdefault(row, {})[part] = name
+        found = {}
+        for i, layer in enumerate(self.layers):
+            parts = wanted.get(i)
+            if parts and set(parts) - {'out'}:
+                x, inner = layer.forward_taps(x)
+                for part, name in parts.items():
+                    if part != 'out':
+                        found[name] = inner[part]
+            else:
+                x = layer(x)
+            if parts and 'out' in parts:
+                found[parts['out']] = x
+            if i in self.out_indices:
+                found[i] = x
+        return tuple(found[i] for i in self.out_indices)
+
+    def switch_to_deploy(self) -> 'TableNet':
+        """Deploy mode: folds every BN into the conv before it (mmcv's ``fuse_conv_bn``).
+
+        Inference only and irreversible; outputs equal the eval-mode outputs of the unfused
+        model up to float rounding, with one op fewer per conv.
+        """
+        from mmcv.cnn import fuse_conv_bn
+        self.eval()
+        fuse_conv_bn(self)
+        return self
+
+    # -- training behaviour -----------------------------------------------------------------
+    def _freeze_stages(self) -> None:
+        for i in range(self.frozen_stages + 1):
+            layer = self.layers[i]
+            layer.eval()
+            for param in layer.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self
+
+
+@MODELS.register_module()
+class MobileNetV3(TableNet):
+    """MobileNetV3-Large and -Small (Tables 1 and 2). See :class:`TableNet` for the arguments."""
+    arch_settings = dict(large=V3_LARGE, small=V3_SMALL)
+
+
+@MODELS.register_module()
+class MobileNetV2(TableNet):
+    """MobileNetV2 (the comparison rows of Tables 3, 6 and 7), from the same builder."""
+    arch_settings = dict(v2=MOBILENET_V2)
+
+    def __init__(self, arch: Union[str, Arch] = 'v2', **kwargs):
+        super().__init__(arch=arch, **kwargs)
+
+
+@MODELS.register_module()
+class MnasNet(TableNet):
+    """MnasNet-A1 and the small MnasNet of Table 3 (arch 'a1' / 'small')."""
+    arch_settings = dict(a1=MNASNET_A1, small=MNASNET_SMALL)
+
+    def __init__(self, arch: Union[str, Arch] = 'a1', **kwargs):
+        super().__init__(arch=arch, **kwargs)
+
+
+@MODELS.register_module()
+class MobileNetV1(TableNet):
+    """MobileNetV1 (the V1 row of Table 6)."""
+    arch_settings = dict(v1=MOBILENET_V1)
+
+    def __init__(self, arch: Union[str, Arch] = 'v1', **kwargs):
+        super().__init__(arch=arch, **kwargs)

@@ -1,0 +1,1 @@
+"""SSDLite neck and head."""

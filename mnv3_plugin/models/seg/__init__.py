@@ -1,0 +1,1 @@
+"""Segmentation heads (LR-ASPP, R-ASPP)."""

@@ -1,0 +1,9 @@
+"""Test helpers: deterministic tiny datasets in the host libraries' on-disk formats."""
+from .fixtures import (CITYSCAPES_CITIES, CITYSCAPES_TRAIN_IDS, GENERATORS, IGNORE_INDEX,
+                       SHAPE_CLASSES, SHAPE_SPECS, FixtureSet, make_cityscapes, make_coco,
+                       make_imagenet)
+
+__all__ = [
+    'CITYSCAPES_CITIES', 'CITYSCAPES_TRAIN_IDS', 'GENERATORS', 'IGNORE_INDEX', 'SHAPE_CLASSES',
+    'SHAPE_SPECS', 'FixtureSet', 'make_cityscapes', 'make_coco', 'make_imagenet'
+]

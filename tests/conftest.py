@@ -1,0 +1,44 @@
+"""Shared pytest fixtures: small synthetic datasets in the host libraries' on-disk formats.
+
+Each set is generated once per session (a second or so) into a temporary folder. The
+``*_set`` fixtures return the generator's :class:`~mnv3_plugin.testing.FixtureSet` (root,
+classes, label ids, counts); the ``*_root`` fixtures just the root, for ``data_root=...``.
+"""
+import pytest
+
+from mnv3_plugin.testing import make_cityscapes, make_coco, make_imagenet
+
+# Sizes the tests assume; small enough that loading every image stays cheap.
+IMAGENET_KW = dict(num_train=32, num_val=16, size=(64, 64), seed=0)
+COCO_KW = dict(num_train=8, num_val=4, size=(128, 128), seed=0)
+CITYSCAPES_KW = dict(num_train=8, num_val=4, size=(128, 256), seed=0)
+
+
+@pytest.fixture(scope='session')
+def imagenet_set(tmp_path_factory):
+    return make_imagenet(tmp_path_factory.mktemp('imagenet'), **IMAGENET_KW)
+
+
+@pytest.fixture(scope='session')
+def coco_set(tmp_path_factory):
+    return make_coco(tmp_path_factory.mktemp('coco'), **COCO_KW)
+
+
+@pytest.fixture(scope='session')
+def cityscapes_set(tmp_path_factory):
+    return make_cityscapes(tmp_path_factory.mktemp('cityscapes'), **CITYSCAPES_KW)
+
+
+@pytest.fixture(scope='session')
+def imagenet_root(imagenet_set):
+    return imagenet_set.root
+
+
+@pytest.fixture(scope='session')
+def coco_root(coco_set):
+    return coco_set.root
+
+
+@pytest.fixture(scope='session')
+def cityscapes_root(cityscapes_set):
+    return cityscapes_set.root

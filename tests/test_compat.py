@@ -1,0 +1,146 @@
+"""Each fix of mnv3_plugin.compat works, and the bug it fixes is real (fails with it disabled)."""
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import mnv3_plugin
+from mnv3_plugin import compat
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = str(ROOT / 'tests' / 'helpers' / 'toy_train.py')
+
+
+def run(args, disable='', timeout=300, **kwargs):
+    env = dict(os.environ, MNV3_PLUGIN_DISABLE_FIXES=disable, CUDA_VISIBLE_DEVICES='',
+               OMP_NUM_THREADS='1')
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT, **kwargs)
+
+
+def results(proc):
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith('{')]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_all_fixes_applied_on_import():
+    assert set(compat.APPLIED) == set(compat.FIXES)
+    assert mnv3_plugin.compat is compat
+
+
+def test_unknown_fix_name_is_an_error():
+    proc = run([sys.executable, '-c', 'import mnv3_plugin'], disable='no_such_fix')
+    assert proc.returncode != 0
+    assert 'unknown fixes' in proc.stderr and 'checkpoint_weights_only' in proc.stderr
+
+
+def test_mmcv_ops_nms_on_cpu():
+    from mmcv.ops import nms
+    boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 11., 11.], [20., 20., 30., 30.]])
+    scores = torch.tensor([0.9, 0.8, 0.7])
+    dets, keep = nms(boxes, scores, iou_threshold=0.5)
+    # boxes 0 and 1 overlap with IoU 81/119 = 0.68 > 0.5: the lower-scored one is suppressed
+    assert keep.tolist() == [0, 2]
+    torch.testing.assert_close(dets[:, 4], torch.tensor([0.9, 0.7]))
+    _, keep = nms(boxes, scores, iou_threshold=0.7)
+    assert keep.tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize('disable', ['', 'checkpoint_weights_only'])
+def test_resume_under_torch_2_6_plus(tmp_path, disable):
+    first = run([sys.executable, TOY, str(tmp_path), '--epochs', '1'])
+    assert results(first)[0]['iter'] == 8
+    assert (tmp_path / 'epoch_1.pth').is_file()
+    resumed = run([sys.executable, TOY, str(tmp_path), '--epochs', '2', '--resume'],
+                  disable=disable)
+    if disable:
+        assert resumed.returncode != 0
+        assert 'weights_only' in resumed.stderr and 'HistoryBuffer' in resumed.stderr
+    else:
+        out = results(resumed)[0]
+        assert 'resumed epoch: 1, iter: 8' in resumed.stdout + resumed.stderr
+        assert (out['epoch'], out['iter']) == (2, 16)
+
+
+def test_load_from_local_checkpoint(tmp_path):
+    from mmengine.logging import HistoryBuffer
+    from mmengine.runner import load_checkpoint
+    path = tmp_path / 'ckpt.pth'
+    model = torch.nn.Linear(2, 2)
+    torch.save(dict(state_dict=model.state_dict(), message_hub=HistoryBuffer()), path)
+    other = torch.nn.Linear(2, 2)
+    load_checkpoint(other, str(path))
+    torch.testing.assert_close(other.weight, model.weight)
+
+
+def torchrun(tmp_path, disable=''):
+    return run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+                '--master_port', str(free_port()), TOY, str(tmp_path), '--epochs', '1',
+                '--launcher', 'pytorch'], disable=disable)
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes(tmp_path):
+    outs = sorted(results(torchrun(tmp_path)), key=lambda r: r['rank'])
+    assert [(r['rank'], r['world_size']) for r in outs] == [(0, 2), (1, 2)]
+    # 32 samples / 2 ranks / batch 4 = 4 iterations; DDP keeps the replicas identical
+    assert all(r['iter'] == 4 for r in outs)
+    assert outs[0]['weights'] == pytest.approx(outs[1]['weights'], rel=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('fix,message', [
+    ('dist_cpu_init', 'NVIDIA driver'),
+    ('ddp_cpu_module', 'device_ids'),
+])
+def test_torchrun_fails_without_fix(tmp_path, fix, message):
+    proc = torchrun(tmp_path, disable=fix)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+
+
+SSD_HEAD = dict(
+    type='SSDHead', in_channels=(8, 8, 8), num_classes=3, stacked_convs=0,
+    anchor_generator=dict(type='SSDAnchorGenerator', scale_major=False, input_size=64,
+                          min_sizes=[8, 16, 32], max_sizes=[16, 32, 64], strides=[8, 16, 32],
+                          ratios=[[2], [2], [2]]),
+    bbox_coder=dict(type='DeltaXYWHBBoxCoder', target_means=[0., 0., 0., 0.],
+                    target_stds=[0.1, 0.1, 0.2, 0.2]),
+    test_cfg=dict(nms_pre=100, nms=dict(type='nms', iou_threshold=0.45), min_bbox_size=0,
+                  score_thr=0.0, max_per_img=10))
+
+SSD_PREDICT = f"""
+import torch, mnv3_plugin
+from mmdet.registry import MODELS
+from mmdet.utils import register_all_modules
+register_all_modules()
+from mmengine.config import ConfigDict
+head = MODELS.build(ConfigDict({SSD_HEAD!r})).eval()
+feats = (torch.randn(1, 8, 8, 8), torch.randn(1, 8, 4, 4), torch.randn(1, 8, 2, 2))
+cls_scores, bbox_preds = head(feats)
+out = head.predict_by_feat(cls_scores, bbox_preds, rescale=False, batch_img_metas=[
+    dict(img_shape=(64, 64), ori_shape=(64, 64), scale_factor=(1., 1.))])
+print('boxes', len(out[0].bboxes), 'labels_ok', bool((out[0].labels < 3).all()))
+"""
+
+
+@pytest.mark.parametrize('disable', ['', 'ssd_head_loss_cls'])
+def test_ssd_head_predicts(disable):
+    proc = run([sys.executable, '-c', SSD_PREDICT], disable=disable)
+    if disable:
+        assert proc.returncode != 0
+        assert "'SSDHead' object has no attribute 'loss_cls'" in proc.stderr
+    else:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert 'boxes 10 labels_ok True' in proc.stdout
