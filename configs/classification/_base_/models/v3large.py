@@ -1,0 +1,20 @@
+# MobileNetV3-Large (Table 1) with the ImageNet classifier of Section 5.1: pool, 1x1 conv 1280
+# without BN + h-swish, dropout (keep probability 0.8), 1x1 conv to 1000 classes (an FC on the
+# pooled vector: mmpretrain's StackedLinearClsHead).
+_base_ = ['../imagenet_inception.py', '../schedule_paper.py',
+          'mmpretrain::_base_/default_runtime.py']
+custom_imports = dict(imports=['mnv3_plugin'], allow_failed_imports=False)
+
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(type='mnv3_plugin.MobileNetV3', arch='large', widen_factor=1.0),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='StackedLinearClsHead',
+        num_classes=1000,
+        in_channels=960,  # the last row of Table 1
+        mid_channels=[1280],
+        dropout_rate=0.2,
+        act_cfg=dict(type='mnv3_plugin.HSwish'),
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, 5)))

@@ -1,0 +1,1 @@
+_base_ = './_base_/models/v3large.py'

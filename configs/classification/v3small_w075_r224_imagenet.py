@@ -1,0 +1,7 @@
+_base_ = './_base_/models/v3small.py'
+# Table 3, V3-Small 0.75: width multiplier 0.75 (the released models' rounding, tf rule)
+model = dict(
+    backbone=dict(widen_factor=0.75),
+    # last conv 576 x 0.75 -> 432 (rounded to 8); the 1024 head is not narrowed
+    # below 1.0 (released models)
+    head=dict(in_channels=432))
