@@ -71,3 +71,39 @@ def measure_latency(fn: Callable[[], object], warmup: int = 10, runs: int = 50,
     finally:
         torch.set_num_threads(previous)
     return statistics.median(times)
+
+
+def build_model(cfg) -> nn.Module:
+    """Builds ``cfg.model`` with the registry of the config's host (its ``default_scope``)."""
+    import importlib
+
+    from mmengine.registry import init_default_scope
+    scope = cfg.get('default_scope', 'mmengine')
+    init_default_scope(scope)
+    registry = importlib.import_module(f'{scope}.registry').MODELS
+    model_cfg = cfg.model.copy() if hasattr(cfg.model, 'copy') else dict(cfg.model)
+    if 'data_preprocessor' not in model_cfg and cfg.get('data_preprocessor'):
+        model_cfg['data_preprocessor'] = cfg.data_preprocessor
+    from mmengine.model import revert_sync_batchnorm
+    return revert_sync_batchnorm(registry.build(model_cfg)).eval()
+
+
+def tensor_forward(model: nn.Module, x: torch.Tensor):
+    """The network forward of an OpenMMLab model, without pre- or post-processing."""
+    return model(x, mode='tensor')
+
+
+def config_input_shapes(cfg, entry: Optional[dict] = None) -> dict:
+    """{column name: (H, W)} at which a config's multiply-adds are reported.
+
+    From the metafile entry's ``Ours.Input``: ``[H, W]`` (one ``MAdds`` column) or a mapping of
+    MAdds column names to ``[H, W]``; else the config's ``img_size`` or 224.
+    """
+    spec = (entry or {}).get('Ours', {}).get('Input')
+    if isinstance(spec, dict):
+        return {k: tuple(v) for k, v in spec.items()}
+    if spec:
+        return {'MAdds': tuple(spec)}
+    size = cfg.get('img_size', 224)
+    size = size if isinstance(size, (list, tuple)) else (size, size)
+    return {'MAdds': tuple(size)}
