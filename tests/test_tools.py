@@ -80,13 +80,25 @@ def test_train_then_test_with_out_and_show_dir(small_cfg, tmp_path):
     assert len(list((tmp_path / 'vis').glob('*.png'))) == 8
 
 
-def test_missing_data_root_fails_at_once_with_layout(tmp_path):
+@pytest.mark.parametrize('config,root,missing,layout', [
+    # a Table 3 row with its data root pointed elsewhere
+    ('configs/classification/v3large_w100_r224_imagenet.py', '/nonexistent/imagenet',
+     '/nonexistent/imagenet/train', 'meta/train.txt'),
+    # the card's headline command, as written, on a machine without data/cityscapes
+    ('configs/segmentation/lraspp_v3large_os16_cityscapes.py', None,
+     'data/cityscapes/leftImg8bit/train', '_gtFine_labelTrainIds.png'),
+])
+def test_missing_data_root_fails_at_once_with_layout(tmp_path, config, root, missing, layout):
     start = time.monotonic()
-    proc = run([PY, 'tools/train.py', CLS_CFG, '--work-dir', tmp_path, '--cfg-options',
-                'train_dataloader.dataset.data_root=/nonexistent/imagenet'])
+    options = ['--cfg-options', f'train_dataloader.dataset.data_root={root}'] if root else []
+    # run from an empty directory, where data/cityscapes cannot exist
+    proc = subprocess.run(
+        [PY, str(ROOT / 'tools/train.py'), str(ROOT / config), '--work-dir', str(tmp_path),
+         *options], capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert proc.returncode != 0
-    assert "'/nonexistent/imagenet/train' does not exist" in proc.stderr
-    assert 'meta/train.txt' in proc.stderr and 'Expected layout' in proc.stderr
+    assert f"'{missing}' does not exist" in proc.stderr
+    assert layout in proc.stderr and 'Expected layout' in proc.stderr
     assert 'Traceback' not in proc.stderr
     assert time.monotonic() - start < 60
 
@@ -221,3 +233,26 @@ def test_model_converter_cli(tmp_path):
     proc = run([PY, 'tools/model_converters/timm2mnv3.py', tmp_path / 'missing.pth',
                 tmp_path / 'x.pth'])
     assert proc.returncode != 0 and 'not found' in proc.stderr
+
+
+@pytest.mark.slow
+def test_headline_command_starts_training(cityscapes_root, tmp_path):
+    """`python tools/train.py configs/segmentation/lraspp_v3large_os16_cityscapes.py`, with
+    Cityscapes-format data under the config's data root (data/cityscapes/); shortened to one
+    iteration of one crop with --cfg-options."""
+    (tmp_path / 'data').mkdir()
+    (tmp_path / 'data' / 'cityscapes').symlink_to(cityscapes_root)
+    (tmp_path / 'configs').symlink_to(ROOT / 'configs')
+    proc = subprocess.run(
+        [PY, str(ROOT / 'tools/train.py'), 'configs/segmentation/lraspp_v3large_os16_cityscapes.py',
+         '--cfg-options', 'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
+         'train_dataloader.persistent_workers=False', 'train_cfg.max_iters=1',
+         'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+         'default_hooks.logger.interval=1'],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        env=dict(os.environ, OMP_NUM_THREADS='2'))
+    ok(proc)
+    work_dir = tmp_path / 'work_dirs' / 'lraspp_v3large_os16_cityscapes'
+    log = next(work_dir.glob('*/*.log')).read_text()
+    assert 'Iter(train) [1/1]' in log and 'loss:' in log and 'mIoU' in log
+    assert (work_dir / 'iter_1.pth').is_file()
