@@ -1,1 +1,4 @@
-_base_ = './_base_/models/mnasnet_small.py'
+_base_ = [
+    './_base_/models/mnasnet_small.py', './_base_/imagenet_inception.py',
+    './_base_/schedule_paper.py', 'mmpretrain::_base_/default_runtime.py'
+]

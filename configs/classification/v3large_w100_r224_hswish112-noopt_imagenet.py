@@ -1,4 +1,7 @@
-_base_ = './_base_/models/v3large.py'
+_base_ = [
+    './_base_/models/v3large.py', './_base_/imagenet_inception.py',
+    './_base_/schedule_paper.py', 'mmpretrain::_base_/default_runtime.py'
+]
 # Table 5, h-swish @112, "no-opt" column: h-swish and h-sigmoid computed as separate ops
 # (x * relu6(x + 3) / 6) instead of the fused kernel; same function, slower
 model = dict(

@@ -1,20 +1,5 @@
-_base_ = './_base_/models/v3large.py'
-# Figure 7, V3-Large: input resolution 256 (test: short edge 256 / 0.875 = 293, centre crop 256)
-img_size = 256
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=256, crop_ratio_range=(0.05, 1.0),
-         aspect_ratio_range=(3. / 4., 4. / 3.)),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='ColorJitter', brightness=32. / 255., saturation=0.5),
-    dict(type='PackInputs'),
+_base_ = [
+    './_base_/models/v3large.py', './_base_/imagenet_inception_r256.py',
+    './_base_/schedule_paper.py', 'mmpretrain::_base_/default_runtime.py'
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=293, edge='short'),
-    dict(type='CenterCrop', crop_size=256),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+# Figure 7, V3-Large at input resolution 256: only the data differs

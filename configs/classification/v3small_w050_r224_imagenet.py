@@ -1,4 +1,7 @@
-_base_ = './_base_/models/v3small.py'
+_base_ = [
+    './_base_/models/v3small.py', './_base_/imagenet_inception.py',
+    './_base_/schedule_paper.py', 'mmpretrain::_base_/default_runtime.py'
+]
 # Figure 7, V3-Small: width multiplier 0.5 (the released models' rounding, tf rule)
 model = dict(
     backbone=dict(widen_factor=0.5),

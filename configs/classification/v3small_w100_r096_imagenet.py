@@ -1,20 +1,5 @@
-_base_ = './_base_/models/v3small.py'
-# Figure 7, V3-Small: input resolution 96 (test: short edge 96 / 0.875 = 110, centre crop 96)
-img_size = 96
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=96, crop_ratio_range=(0.05, 1.0),
-         aspect_ratio_range=(3. / 4., 4. / 3.)),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='ColorJitter', brightness=32. / 255., saturation=0.5),
-    dict(type='PackInputs'),
+_base_ = [
+    './_base_/models/v3small.py', './_base_/imagenet_inception_r096.py',
+    './_base_/schedule_paper.py', 'mmpretrain::_base_/default_runtime.py'
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=110, edge='short'),
-    dict(type='CenterCrop', crop_size=96),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+# Figure 7, V3-Small at input resolution 96: only the data differs

@@ -1,20 +1,5 @@
-_base_ = './_base_/models/v3small.py'
-# Figure 7, V3-Small: input resolution 160 (test: short edge 160 / 0.875 = 183, centre crop 160)
-img_size = 160
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=160, crop_ratio_range=(0.05, 1.0),
-         aspect_ratio_range=(3. / 4., 4. / 3.)),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='ColorJitter', brightness=32. / 255., saturation=0.5),
-    dict(type='PackInputs'),
+_base_ = [
+    './_base_/models/v3small.py', './_base_/imagenet_inception_r160.py',
+    './_base_/schedule_paper.py', 'mmpretrain::_base_/default_runtime.py'
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=183, edge='short'),
-    dict(type='CenterCrop', crop_size=160),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+# Figure 7, V3-Small at input resolution 160: only the data differs

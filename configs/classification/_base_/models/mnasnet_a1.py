@@ -1,7 +1,5 @@
 # MnasNet-A1 (Tan et al., Figure 7a): 1280 conv before pooling, then one FC.
 # Trained with the same recipe as the V3 rows, as the paper compares them in Table 3.
-_base_ = ['../imagenet_inception.py', '../schedule_paper.py',
-          'mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(imports=['mnv3_plugin'], allow_failed_imports=False)
 
 model = dict(

@@ -1,8 +1,6 @@
 # MobileNetV3-Large (Table 1) with the ImageNet classifier of Section 5.1: pool, 1x1 conv 1280
 # without BN + h-swish, dropout (keep probability 0.8), 1x1 conv to 1000 classes (an FC on the
 # pooled vector: mmpretrain's StackedLinearClsHead).
-_base_ = ['../imagenet_inception.py', '../schedule_paper.py',
-          'mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(imports=['mnv3_plugin'], allow_failed_imports=False)
 
 model = dict(

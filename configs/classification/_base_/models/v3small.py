@@ -1,8 +1,6 @@
 # MobileNetV3-Small (Table 2) with the Section 5.1 classifier. The conv after pooling is 1024
 # wide, as in every released model; the printed Table 2 says 1280 (mid_channels=[1280] gives
 # the printed "2.9M" / "66M" version).
-_base_ = ['../imagenet_inception.py', '../schedule_paper.py',
-          'mmpretrain::_base_/default_runtime.py']
 custom_imports = dict(imports=['mnv3_plugin'], allow_failed_imports=False)
 
 model = dict(
