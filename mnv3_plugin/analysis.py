@@ -99,11 +99,16 @@ def config_input_shapes(cfg, entry: Optional[dict] = None) -> dict:
     From the metafile entry's ``Ours.Input``: ``[H, W]`` (one ``MAdds`` column) or a mapping of
     MAdds column names to ``[H, W]``; else the config's ``img_size`` or 224.
     """
-    spec = (entry or {}).get('Ours', {}).get('Input')
+    from .metafile import MADDS_INPUTS
+    ours = (entry or {}).get('Ours', {})
+    spec = ours.get('Input')
     if isinstance(spec, dict):
         return {k: tuple(v) for k, v in spec.items()}
     if spec:
         return {'MAdds': tuple(spec)}
+    fixed = {k: MADDS_INPUTS[k] for k in ours if k in MADDS_INPUTS}
+    if fixed:
+        return fixed
     size = cfg.get('img_size', 224)
     size = size if isinstance(size, (list, tuple)) else (size, size)
     return {'MAdds': tuple(size)}

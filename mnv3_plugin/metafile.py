@@ -36,6 +36,13 @@ INDEX = ROOT / 'configs' / 'metafile.yml'
 TASKS = ('Image Classification', 'Semantic Segmentation', 'Object Detection')
 REQUIRED = ('Name', 'Config', 'Task', 'Paper', 'Ours')
 
+# Input sizes (H, W) of the MAdds columns whose size is fixed by the paper, for entries that do
+# not give ``Ours.Input``: Tables 7-8 count at full (f) and half (h) Cityscapes resolution, and
+# the metafile also records TF DeepLab's evaluation crops (k x 16 + 1), where the paper's counts
+# come from (docs/segmentation.md).
+MADDS_INPUTS = {'MAdds f (B)': (1024, 2048), 'MAdds h (B)': (512, 1024),
+                'MAdds f TF crop (B)': (1025, 2049), 'MAdds h TF crop (B)': (513, 1025)}
+
 
 class MetafileError(ValueError):
     """A metafile entry is missing a field or points at a missing config."""

@@ -8,6 +8,8 @@ MAdds count every conv and FC layer (SE included), the paper's convention; they 
 the resolution the metafile records for the config (``Ours.Input``), or --shape.
 """
 import argparse
+import copy
+import re
 import sys
 
 from mmengine.config import Config
@@ -27,6 +29,9 @@ def parse_args():
     parser.add_argument('--all', action='store_true', help='every config in the metafile')
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
                         help='input size (default: as recorded in the metafile)')
+    parser.add_argument('--num-classes', type=int,
+                        help='count with this many classes (default: the config\'s, plus the '
+                        'released models\' count where the metafile records one)')
     return parser.parse_args()
 
 
@@ -39,6 +44,27 @@ def fmt_diff(ours, paper):
 def unit_of(column: str, paper: dict) -> float:
     """The scale of a column named like 'MAdds (M)' / 'MAdds (B) f'."""
     return 1e9 if '(B)' in column else 1e6
+
+
+def set_num_classes(cfg, num_classes):
+    """The config with its head predicting ``num_classes`` (cls, det or seg head)."""
+    cfg = copy.deepcopy(cfg)
+    for key in ('head', 'bbox_head', 'decode_head'):
+        if key in cfg.model:
+            cfg.model[key].num_classes = num_classes
+    return cfg
+
+
+def variants(cfg, entry, args):
+    """(label, config) pairs to count: as shipped, plus the metafile's 'As released (N
+    classes)' variant, which is how the paper counts (Table 6: COCO's 90 label-map classes)."""
+    yield '', cfg
+    if args.num_classes:
+        return
+    for key in (entry or {}).get('Ours', {}):
+        m = re.fullmatch(r'As released \((\d+) classes\)', key)
+        if m:
+            yield f' [{m.group(1)} cls]', set_num_classes(cfg, int(m.group(1)))
 
 
 def main():
@@ -56,7 +82,7 @@ def main():
     if not configs:
         sys.exit('error: give config files, --table T or --all')
     header = f'{"config":<46} {"paper row":<20} {"params (M)":>10} {"paper":>7} {"diff":>7}'
-    print(header + f'  {"MAdds":<16} {"ours":>9} {"paper":>9} {"diff":>7}')
+    print(header + f'  {"MAdds":<27} {"ours":>9} {"paper":>9} {"diff":>7}')
     for path in configs:
         try:
             cfg = Config.fromfile(path)
@@ -64,27 +90,36 @@ def main():
             sys.exit(f'error: config {path!r} not found')
         entry = metafile.find(path, models) or {}
         paper = entry.get('Paper', {}).get('Results', {}) or {}
-        model = build_model(cfg)
-        params = count_params(model) / 1e6
-        shapes = ({'MAdds': tuple(args.shape)} if args.shape
-                  else config_input_shapes(cfg, entry))
-        row = str(entry.get('Paper', {}).get('Row', '-'))
-        p_params = paper.get('Params (M)')
-        line = (f'{entry.get("Name", path)[:46]:<46} {row[:20]:<20} {params:>10.3f} '
-                f'{p_params if p_params is not None else "-":>7} {fmt_diff(params, p_params):>7}')
-        for i, (column, (h, w)) in enumerate(shapes.items()):
-            madds = count_madds(model, (1, 3, h, w), tensor_forward)
-            # the paper's column of the same name, e.g. 'MAdds (M)' or 'MAdds (B) f'
-            match = [k for k in paper if k.startswith('MAdds') and
-                     (k == column or column == 'MAdds')]
-            key = match[0] if match else ('MAdds (B)' if madds > 5e9 else 'MAdds (M)')
-            scale = unit_of(key, paper)
-            value = madds / scale
-            p_value = paper.get(key)
-            prefix = line if i == 0 else ' ' * len(line)
-            print(f'{prefix}  {key + f" @{h}x{w}":<16} {value:>9.3f} '
-                  f'{p_value if p_value is not None else "-":>9} {fmt_diff(value, p_value):>7}')
+        if args.num_classes:
+            cfg = set_num_classes(cfg, args.num_classes)
+        for label, variant in variants(cfg, entry, args):
+            report(variant, entry, paper, args, label, path)
 
+
+def report(cfg, entry, paper, args, label, path):
+    model = build_model(cfg)
+    params = count_params(model) / 1e6
+    shapes = ({'MAdds': tuple(args.shape)} if args.shape
+              else config_input_shapes(cfg, entry))
+    row = str(entry.get('Paper', {}).get('Row', '-'))
+    p_params = paper.get('Params (M)')
+    name = (entry.get('Name', path)[:46 - len(label)] + label)
+    line = (f'{name:<46} {row[:20]:<20} {params:>10.3f} '
+            f'{p_params if p_params is not None else "-":>7} {fmt_diff(params, p_params):>7}')
+    for i, (column, (h, w)) in enumerate(shapes.items()):
+        madds = count_madds(model, (1, 3, h, w), tensor_forward)
+        # the paper's column of the same name, e.g. 'MAdds (M)' or 'MAdds f (B)'
+        if column == 'MAdds':
+            match = [k for k in paper if k.startswith('MAdds')]
+            key = match[0] if match else ('MAdds (B)' if madds > 5e9 else 'MAdds (M)')
+        else:
+            key = column
+        value = madds / unit_of(key, paper)
+        # TF DeepLab's evaluation crop counts compare with the printed column of that name
+        p_value = paper.get(key, paper.get(key.replace(' TF crop', '')))
+        prefix = line if i == 0 else ' ' * len(line)
+        print(f'{prefix}  {key + f" @{h}x{w}":<27} {value:>9.3f} '
+              f'{p_value if p_value is not None else "-":>9} {fmt_diff(value, p_value):>7}')
 
 if __name__ == '__main__':
     main()

@@ -1,0 +1,13 @@
+# Table 7, row 10: row 4 (LR-ASPP, F = 128, on MobileNetV2 with RF2) at depth multiplier 0.35;
+# 66.83 mIoU, 0.16M, 2.54B.
+_base_ = './lraspp_v3large_os16_cityscapes.py'
+
+model = dict(
+    backbone=dict(
+        type='mnv3_plugin.DeepLabMobileNetV2',  # stops at the last bottleneck, as TF DeepLab
+        arch='v2',
+        widen_factor=0.35,
+        reduced_tail='detection',  # RF2 for V2, see lraspp_v2_os16_cityscapes.py
+        out_indices=('os8_dw', 17)),
+    # low level: 16 x 6 = 96 (32 x 0.35 rounds up to 16); high level: 320 / 2 x 0.35 = 56
+    decode_head=dict(in_channels=(96, 56)))

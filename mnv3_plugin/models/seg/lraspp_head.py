@@ -1,0 +1,93 @@
+"""Lite R-ASPP, the segmentation head of Section 6.4 and Figure 10."""
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.utils import resize
+from torch import nn
+
+from ...registry import MODELS
+from ..layers import build_act
+
+
+@MODELS.register_module()
+class LRASPPHead(BaseDecodeHead):
+    """Lite R-ASPP (Figure 10) as the authors released it (TF DeepLab).
+
+    Two inputs, ``(low, high)``, selected from the backbone outputs by ``in_index``:
+
+    * branch 1: ``high`` -> 1x1 conv (no bias) + BN + ReLU to ``channels``
+      (F = 128 or 256 in Table 7);
+    * gate (the second branch): ``high`` -> large-kernel average pool ("in a fashion similar to
+      the Squeeze-and-Excitation module ... a large pooling kernel with a large stride",
+      Section 6.4) -> 1x1 conv with bias, no BN -> h-sigmoid; resized bilinearly to branch 1's
+      size and multiplied into it;
+    * the gated map is upsampled to ``low``'s size (1/8) and classified by a 1x1 conv
+      (``conv_seg``); ``low`` (the skip connection) has its own 1x1 classifier; the sum of the
+      two is the logits, which mmseg upsamples to the input.
+
+    The pool is VALID with kernel and stride in feature-map pixels: the release uses kernel
+    ``(crop - 1) / OS + 1 = 49`` for a 769 crop at OS16 and stride (4, 5). The kernel is
+    clamped to the feature map, so a map smaller than the kernel is pooled globally instead
+    of failing.
+
+    Args:
+        pool_kernel: average-pool kernel (h, w) in feature pixels; ``None`` pools globally
+            (torchvision's and mmseg's variant).
+        pool_stride: average-pool stride (h, w) in feature pixels (ignored when global).
+        gate_cfg: the gate's activation: ``mnv3_plugin.HSigmoid`` (release: "q-sigmoid") or
+            ``Sigmoid`` (torchvision, mmseg).
+        gate_bias: whether the gate's 1x1 conv has a bias (release: yes; torchvision: no).
+        **kwargs: :class:`mmseg.models.decode_heads.decode_head.BaseDecodeHead` arguments;
+            ``in_channels`` and ``in_index`` are pairs (low, high) and ``input_transform``
+            must be ``'multiple_select'``. ``dropout_ratio`` defaults to 0 (the release has
+            no dropout in this head).
+    """
+
+    def __init__(self,
+                 pool_kernel: Optional[Sequence[int]] = (49, 49),
+                 pool_stride: Sequence[int] = (4, 5),
+                 gate_cfg: dict = dict(type='mnv3_plugin.HSigmoid'),
+                 gate_bias: bool = True,
+                 **kwargs):
+        kwargs.setdefault('input_transform', 'multiple_select')
+        kwargs.setdefault('dropout_ratio', 0.0)
+        super().__init__(**kwargs)
+        if self.input_transform != 'multiple_select' or len(self.in_channels) != 2:
+            raise ValueError("LRASPPHead takes two inputs (low, high): in_channels and in_index "
+                             "must be pairs and input_transform 'multiple_select', got "
+                             f'in_channels={self.in_channels}, '
+                             f'input_transform={self.input_transform!r}')
+        low_channels, high_channels = self.in_channels
+        self.pool_kernel = None if pool_kernel is None else _pair(pool_kernel, 'pool_kernel')
+        self.pool_stride = _pair(pool_stride, 'pool_stride')
+        self.branch = ConvModule(high_channels, self.channels, 1, bias=False,
+                                 conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg,
+                                 act_cfg=self.act_cfg)
+        self.gate = nn.Sequential(nn.Conv2d(high_channels, self.channels, 1, bias=gate_bias),
+                                  build_act(gate_cfg))
+        self.low_classifier = nn.Conv2d(low_channels, self.out_channels, 1)
+
+    def pool(self, x: torch.Tensor) -> torch.Tensor:
+        """The gate's average pool, its kernel clamped to the feature map."""
+        if self.pool_kernel is None:
+            return F.adaptive_avg_pool2d(x, 1)
+        kernel = tuple(min(k, s) for k, s in zip(self.pool_kernel, x.shape[2:]))
+        return F.avg_pool2d(x, kernel, self.pool_stride)
+
+    def forward(self, inputs: List[torch.Tensor]) -> torch.Tensor:
+        low, high = self._transform_inputs(inputs)
+        x = self.branch(high)
+        gate = self.gate(self.pool(high))
+        x = x * resize(gate, x.shape[2:], mode='bilinear', align_corners=self.align_corners)
+        x = resize(x, low.shape[2:], mode='bilinear', align_corners=self.align_corners)
+        return self.cls_seg(x) + self.low_classifier(low)
+
+
+def _pair(value: Sequence[int], name: str) -> Tuple[int, int]:
+    value = (value, value) if isinstance(value, int) else tuple(value)
+    if len(value) != 2 or not all(isinstance(v, int) and v > 0 for v in value):
+        raise ValueError(f'{name} must be a positive int or a pair of them, got {value!r}')
+    return value
