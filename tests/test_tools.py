@@ -256,3 +256,22 @@ def test_headline_command_starts_training(cityscapes_root, tmp_path):
     log = next(work_dir.glob('*/*.log')).read_text()
     assert 'Iter(train) [1/1]' in log and 'loss:' in log and 'mIoU' in log
     assert (work_dir / 'iter_1.pth').is_file()
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end_shortened(tmp_path):
+    """The main job's script (run for real by .ci/run), here with 2 iterations: it writes the
+    demo data, evaluates before and after training, and saves prediction overlays."""
+    out = ok(run([PY, 'tools/run_demo.py', '--iters', '2', '--work-dir', tmp_path / 'work',
+                  '--data-root', tmp_path / 'data']))
+    assert (tmp_path / 'data' / 'leftImg8bit' / 'train').is_dir()
+    assert 'mIoU untrained:' in out and 'mIoU trained:' in out
+    vis = Path(out.split('prediction overlays: ')[1].split()[0])
+    # mmseg's hook draws the first image of each val batch (20 images / batch 4 = 5), once
+    # before training (step = batch index) and once after (step = 2 + batch index)
+    drawn = {}
+    for p in vis.glob('*.png'):
+        image, step = p.stem.rsplit('_', 1)
+        drawn.setdefault(image, []).append(int(step))
+    assert len(drawn) == 5
+    assert all(len(steps) == 2 and max(steps) - min(steps) == 2 for steps in drawn.values())

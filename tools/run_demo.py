@@ -9,8 +9,8 @@
 3. trains the Table 7 row 8 network (configs/demo/ changes only data and schedule), logging
    progress every 20 iterations;
 4. evaluates again and saves prediction overlays with mmengine's visualizer
-   (<work-dir>/<timestamp>/vis_data/vis_image/*.png: ground truth left, prediction right; the
-   files ending in _0 are the untrained model's, the others the trained model's);
+   (<work-dir>/<timestamp>/vis_data/vis_image/*.png: ground truth left, prediction right; each
+   drawn image appears twice, the smaller step in its name being the untrained model's);
 5. prints both mIoUs.
 """
 import argparse

@@ -6,12 +6,7 @@ _base_ = ['../segmentation/lraspp_v3large_os16_cityscapes.py']
 
 data_root = 'data/demo_cityscapes/'
 crop_size = (256, 512)  # the demo images are 256 x 512
-# BN as the backbone's default; SyncBN would need several processes
-norm_cfg = dict(type='BN', eps=1e-3, momentum=0.01, requires_grad=True)
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(norm_cfg=norm_cfg),
-    decode_head=dict(norm_cfg=norm_cfg))
+model = dict(data_preprocessor=dict(size=crop_size))  # pad to the demo crop, not to 769
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -27,15 +22,16 @@ test_pipeline = [
     dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(
-    batch_size=8, num_workers=2, persistent_workers=True,
+    batch_size=4, num_workers=2, persistent_workers=True,
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=4, num_workers=1, persistent_workers=False,
     dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# 400 iterations x 8 crops = 3,200 crops (16 epochs of 200 images); a higher rate than the
-# 90k-iteration recipe's 0.01 because the run is 225 times shorter; poly decay as the recipe.
+# 400 iterations x 4 crops = 1,600 crops (8 epochs of 200 images), about 8 minutes on 2 CPU
+# cores; a higher rate than the 90k-iteration recipe's 0.01 because the run is 225 times
+# shorter; poly decay as the recipe. (The single process turns the config's SyncBN into BN.)
 max_iters = 400
 optim_wrapper = dict(optimizer=dict(lr=0.05))
 param_scheduler = [
