@@ -3,11 +3,13 @@
     python tests/helpers/toy_train.py WORK_DIR [--epochs N] [--resume] [--launcher pytorch]
 
 It trains a conv + SyncBN + FC model on random data with the runtime settings the OpenMMLab
-default runtimes use (nccl backend, checkpoint every epoch), then prints one JSON line per rank:
+default runtimes use (nccl backend, checkpoint every epoch), then prints one JSON line per rank
+(and writes it to ``WORK_DIR/result_rank<r>.json``):
 ``{"rank", "world_size", "epoch", "iter", "weights": [sum of each parameter]}``.
 """
 import argparse
 import json
+import os
 
 import torch
 import torch.nn.functional as F
@@ -72,10 +74,14 @@ def main():
     runner.train()
     model = runner.model.module if hasattr(runner.model, 'module') else runner.model
     from mmengine.dist import get_rank, get_world_size
-    print(json.dumps(dict(rank=get_rank(), world_size=get_world_size(), epoch=runner.epoch,
-                          iter=runner.iter,
-                          weights=[float(p.detach().double().sum()) for p in model.parameters()])),
-          flush=True)
+    result = json.dumps(dict(rank=get_rank(), world_size=get_world_size(), epoch=runner.epoch,
+                             iter=runner.iter,
+                             weights=[float(p.detach().double().sum())
+                                      for p in model.parameters()]))
+    print(result, flush=True)
+    # ranks share stdout, where their lines can interleave: each also writes its own file
+    with open(os.path.join(args.work_dir, f'result_rank{get_rank()}.json'), 'w') as f:
+        f.write(result)
 
 
 if __name__ == '__main__':
