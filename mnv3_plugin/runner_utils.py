@@ -3,7 +3,6 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Optional
 
 from mmengine.config import Config, DictAction
 

@@ -41,7 +41,7 @@ def fmt_diff(ours, paper):
     return f'{100 * (ours - paper) / paper:+.1f}%'
 
 
-def unit_of(column: str, paper: dict) -> float:
+def unit_of(column: str) -> float:
     """The scale of a column named like 'MAdds (M)' / 'MAdds (B) f'."""
     return 1e9 if '(B)' in column else 1e6
 
@@ -114,7 +114,7 @@ def report(cfg, entry, paper, args, label, path):
             key = match[0] if match else ('MAdds (B)' if madds > 5e9 else 'MAdds (M)')
         else:
             key = column
-        value = madds / unit_of(key, paper)
+        value = madds / unit_of(key)
         # TF DeepLab's evaluation crop counts compare with the printed column of that name
         p_value = paper.get(key, paper.get(key.replace(' TF crop', '')))
         prefix = line if i == 0 else ' ' * len(line)
