@@ -19,8 +19,7 @@ import time
 import torch
 from mmengine.config import Config
 
-import mnv3_plugin  # noqa: F401
-from mnv3_plugin.analysis import build_model
+from mnv3_plugin.apis import build_model
 
 OURS = 'configs/classification/v3large_w100_r224_imagenet.py'
 THEIRS = 'mmpretrain::mobilenet_v3/mobilenet-v3-large_8xb128_in1k.py'

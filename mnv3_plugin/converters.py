@@ -7,12 +7,11 @@ The result is the state dict of an mmpretrain ``ImageClassifier`` whose backbone
 the checkpoint itself (which convs exist, which is depthwise), so one converter serves Large,
 Small, any width, RF2 and both width rules.
 """
-import argparse
+import os
 import os.path as osp
 import re
-import sys
 from collections import OrderedDict, defaultdict
-from typing import Dict, List
+from typing import Callable, Dict, List
 
 import torch
 
@@ -116,27 +115,46 @@ def convert_timm(sd: StateDict) -> StateDict:
     return out
 
 
+class ConversionError(ValueError):
+    """A checkpoint file that is missing or is not of the expected reference layout."""
 
-def run_cli(convert, source: str, doc: str) -> None:
-    """The command line of tools/model_converters/*2mnv3.py."""
-    parser = argparse.ArgumentParser(description=doc,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('src', help=f'{source} checkpoint (.pth): a state dict or a dict with '
-                        "'state_dict' / 'model'")
-    parser.add_argument('dst', help='where to write the converted checkpoint')
-    args = parser.parse_args()
-    if not osp.isfile(args.src):
-        sys.exit(f'error: checkpoint {args.src!r} not found. Nothing is downloaded: save the '
-                 f'{source} weights to a file first.')
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
+
+def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
+                 source: str) -> int:
+    """Converts a checkpoint file and writes ``dict(state_dict=..., meta=...)`` to ``dst``.
+
+    The output is written to a temporary file and renamed, so a failed conversion leaves no
+    half-written ``dst``.
+
+    Args:
+        src: a state dict, or a dict holding one under ``'state_dict'`` / ``'model'``.
+        dst: where to write the converted checkpoint.
+        convert: :func:`convert_torchvision` or :func:`convert_timm`.
+        source: the reference's name, for messages and the checkpoint meta.
+
+    Returns:
+        The number of tensors converted.
+
+    Raises:
+        ConversionError: ``src`` is missing, not a checkpoint, or not of that layout.
+    """
+    if not osp.isfile(src):
+        raise ConversionError(f'checkpoint {src!r} not found. Nothing is downloaded: save the '
+                              f'{source} weights to a file first.')
+    try:
+        ckpt = torch.load(src, map_location='cpu', weights_only=False)
+    except Exception as e:
+        raise ConversionError(f'{src} is not a readable checkpoint ({type(e).__name__}: {e})')
     if isinstance(ckpt, dict):
         for key in ('state_dict', 'model'):
             if isinstance(ckpt.get(key), dict):
                 ckpt = ckpt[key]
     try:
         state_dict = convert(ckpt)
-    except KeyError as e:
-        sys.exit(f'error: {args.src} does not look like a {source} MobileNetV3 checkpoint: {e}')
-    torch.save(dict(state_dict=state_dict, meta=dict(converted_from=source, src=args.src)),
-               args.dst)
-    print(f'converted {len(state_dict)} tensors from {args.src} -> {args.dst}')
+    except (KeyError, AttributeError) as e:
+        raise ConversionError(f'{src} does not look like a {source} MobileNetV3 checkpoint: '
+                              f'{e}')
+    tmp = f'{dst}.part'
+    torch.save(dict(state_dict=state_dict, meta=dict(converted_from=source, src=src)), tmp)
+    os.replace(tmp, dst)
+    return len(state_dict)

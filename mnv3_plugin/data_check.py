@@ -2,7 +2,8 @@
 
 tools/train.py and tools/test.py call :func:`check_data` before building the runner, so a missing
 ImageNet / COCO / Cityscapes root gives one clear message instead of a traceback from inside a
-dataset class (or a silent empty dataset) minutes later.
+dataset class (or a silent empty dataset) minutes later. The tools print it with
+:func:`mnv3_plugin.runner_utils.run_cli`.
 """
 import os.path as osp
 from typing import Iterable, List, Optional
@@ -23,8 +24,8 @@ LAYOUTS = {
 }
 
 
-class DataRootError(SystemExit):
-    """Raised (as SystemExit, so tools exit with the message only) when data is missing."""
+class DataRootError(FileNotFoundError):
+    """A dataset of the config is not on disk; the message names it and the expected layout."""
 
 
 def _datasets(cfg) -> Iterable[tuple]:
@@ -81,7 +82,7 @@ def check_data(cfg, loaders: Optional[Iterable[str]] = None) -> None:
         root = ds.get('data_root') or '(none)'
         layout = LAYOUTS.get(kind, '{root}').format(root=root)
         raise DataRootError(
-            f'error: the {loader_key} dataset ({kind}) is not where the config says: '
+            f'the {loader_key} dataset ({kind}) is not where the config says: '
             f'{missing[0]!r} does not exist (data_root={root!r}, relative to the current '
             f'directory {osp.abspath(".")!r}).\n'
             f'Expected layout:\n{layout}\n'

@@ -9,7 +9,7 @@ GPUs the processes run on the CPU with the gloo backend.
 """
 import argparse
 
-from mnv3_plugin.runner_utils import add_common_args, load_config, task_of
+from mnv3_plugin.runner_utils import add_common_args, config_from_args, run_cli
 
 
 def parse_args():
@@ -32,8 +32,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_config(args)
-    task_of(cfg)
+    cfg = config_from_args(args)
     if args.amp:
         import torch
         if not torch.cuda.is_available():
@@ -62,4 +61,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

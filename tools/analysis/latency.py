@@ -3,19 +3,18 @@
     python tools/analysis/latency.py CONFIG [CONFIG ...] [--shape H W] [--runs 50] [--deploy]
     python tools/analysis/latency.py --table 5 --deploy
 
-Times the network forward (no data loading, no post-processing) at the config's test resolution
-(the metafile's ``Ours.Input``; for several, the first) or --shape. --deploy folds BN into the
-convs and runs channels-last (``switch_to_deploy`` of the plugin's backbones).
+Times the network forward (no data loading, no post-processing) at the config's first recorded
+input size (the metafile's ``Ours``) or --shape. --deploy times the model in deploy mode
+(:func:`mnv3_plugin.apis.switch_to_deploy`: BN folded everywhere, the backbone channels-last).
 """
 import argparse
-import sys
 
 import torch
-from mmengine.config import Config
 
-import mnv3_plugin  # noqa: F401
 from mnv3_plugin import metafile
-from mnv3_plugin.analysis import build_model, config_input_shapes, measure_latency
+from mnv3_plugin.analysis import measure_latency
+from mnv3_plugin.apis import ConfigError, build_model, switch_to_deploy
+from mnv3_plugin.runner_utils import run_cli
 
 
 def parse_args():
@@ -37,19 +36,15 @@ def main():
     configs = ([e['Config'] for e in metafile.by_table(args.table, models)] if args.table
                else args.configs)
     if not configs:
-        sys.exit('error: give config files or --table T')
+        raise ConfigError('give config files or --table T')
     print(f'{"config":<46} {"input":>10} {"ms":>9}  (threads={args.threads}, batch 1, median of '
           f'{args.runs}, {"deploy" if args.deploy else "eval"} mode)')
     for path in configs:
-        try:
-            cfg = Config.fromfile(path)
-        except FileNotFoundError:
-            sys.exit(f'error: config {path!r} not found')
         entry = metafile.find(path, models)
-        h, w = args.shape or next(iter(config_input_shapes(cfg, entry).values()))
-        model = build_model(cfg)
-        if args.deploy and hasattr(model.backbone, 'switch_to_deploy'):
-            model.backbone.switch_to_deploy()
+        h, w = args.shape or (entry['Ours'][0]['Input'] if entry else (224, 224))
+        model = build_model(path)
+        if args.deploy:
+            switch_to_deploy(model)
         x = torch.randn(1, 3, h, w)
         ms = measure_latency(lambda: model(x, mode='tensor'), args.warmup, args.runs,
                              args.threads)
@@ -57,4 +52,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)
