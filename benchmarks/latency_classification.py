@@ -15,12 +15,12 @@ import copy
 
 import torch
 import torchvision
-from _common import latency_parser
 from mmpretrain.registry import MODELS
 
 from mnv3_plugin.analysis import interleaved_latency
 from mnv3_plugin.apis import switch_to_deploy
 from mnv3_plugin.models.classifier import classifier_cfg
+from _common import latency_parser
 
 
 def main():

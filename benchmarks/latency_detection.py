@@ -17,8 +17,9 @@ Models: torchvision's ``ssdlite320_mobilenet_v3_large(weights=None, weights_back
 (which turns on the reduced tail, RF2, when no backbone weights are given; 6 anchors on every
 map; 91 outputs), our Table 6 "V3" row (no RF2: a larger model, 0.61B MAdds vs 0.58B) and "V3
 dagger" row, both built with 90 classes (91 outputs) as the released models and torchvision.
-Ours run in deploy mode (``mnv3_plugin.apis.switch_to_deploy``: BN folded into every conv of
-backbone, neck and head, the backbone in channels-last memory format); torchvision's model is used as it comes.
+Ours run in deploy mode (``mnv3_plugin.apis.switch_to_deploy``: BN folded into every
+conv of backbone, neck and head, the backbone in channels-last memory format); torchvision's
+model is used as it comes.
 Target: V3 / torchvision at most 1.0. The "eager" columns time our models as built (eval mode,
 BN unfolded, NCHW), and the last line torchvision's model converted to channels-last, so the part
 of the gain that is the memory format alone can be told apart.
@@ -27,10 +28,10 @@ import copy
 
 import torch
 import torchvision
-from _common import latency_parser
 
 from mnv3_plugin.analysis import count_madds, count_params, interleaved_latency, tensor_forward
 from mnv3_plugin.apis import build_model, load_config, switch_to_deploy
+from _common import latency_parser
 
 CONFIGS = {
     'V3': 'configs/detection/ssdlite_v3large_w100_r320_coco.py',

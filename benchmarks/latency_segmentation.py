@@ -27,11 +27,11 @@ reported.
 """
 import torch
 import torch.nn.functional as F
-from _common import latency_parser
 from mmengine.hub import get_config
 
 from mnv3_plugin.analysis import count_params, interleaved_latency
 from mnv3_plugin.apis import build_model, switch_to_deploy
+from _common import latency_parser
 
 OURS = 'configs/segmentation/lraspp_v3large_os16_cityscapes.py'
 MMSEG = 'mmseg::mobilenet_v3/mobilenet-v3-d8_lraspp_4xb4-320k_cityscapes-512x1024.py'

@@ -71,8 +71,8 @@ def main():
     theirs = make_step(THEIRS, args.device, args.batch, False)
     best = {'ours': 0.0, 'mmpretrain': 0.0}
     for _ in range(args.rounds):  # interleaved, best of rounds for each
-        best['mmpretrain'] = max(best['mmpretrain'], images_per_second(theirs, args.steps,
-                                                                        args.batch))
+        best['mmpretrain'] = max(best['mmpretrain'],
+                                 images_per_second(theirs, args.steps, args.batch))
         best['ours'] = max(best['ours'], images_per_second(ours, args.steps, args.batch))
     print(f'training throughput, batch {args.batch}, 224x224, {args.device}, '
           f'{torch.get_num_threads()} threads')

@@ -4,7 +4,6 @@ Targets are the paper's columns and the reference implementations (torchvision's
 MobileNetV3 and MobileNetV2 built offline with random weights, whose counts and outputs ours
 must equal, and torchvision's published weight metadata), never this code's own output.
 """
-import itertools
 import math
 
 import pytest
@@ -13,8 +12,7 @@ from torch import nn
 
 import mnv3_plugin  # noqa: F401  (registers the plugin scope)
 from mnv3_plugin.analysis import count_madds, count_params, tensor_forward
-from mnv3_plugin.models.backbones import (MnasNet, MobileNetV1, MobileNetV2, MobileNetV3,
-                                          TableNet)
+from mnv3_plugin.models.backbones import MnasNet, MobileNetV1, MobileNetV2, MobileNetV3, TableNet
 from mnv3_plugin.models.backbones.tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1,
                                                  MOBILENET_V2, V3_LARGE, V3_SMALL)
 from mnv3_plugin.models.classifier import classifier_cfg
@@ -136,10 +134,10 @@ def _randomize_bn(model):
 TV_CASES = {
     'large': (dict(), dict(arch='large')),
     'small': (dict(), dict(arch='small')),
-    'large-0.75': (dict(width_mult=0.75), dict(arch='large', widen_factor=0.75,
-                                                width_rule='torchvision')),
-    'small-0.5': (dict(width_mult=0.5), dict(arch='small', widen_factor=0.5,
-                                              width_rule='torchvision')),
+    'large-0.75': (dict(width_mult=0.75),
+                   dict(arch='large', widen_factor=0.75, width_rule='torchvision')),
+    'small-0.5': (dict(width_mult=0.5),
+                  dict(arch='small', widen_factor=0.5, width_rule='torchvision')),
     'large-reduced_tail': (dict(reduced_tail=True), dict(arch='large', reduced_tail='detection')),
     'small-reduced_tail-dilated': (dict(reduced_tail=True, dilated=True),
                                    dict(arch='small', reduced_tail='detection', output_stride=16,
@@ -155,8 +153,8 @@ def test_equal_to_torchvision_after_conversion(case):
     tv_kwargs, bb_kwargs = TV_CASES[case]
     arch = bb_kwargs['arch']
     torch.manual_seed(0)
-    tv = _randomize_bn(getattr(torchvision.models, f'mobilenet_v3_{arch}')(weights=None,
-                                                                          **tv_kwargs)).eval()
+    tv = getattr(torchvision.models, f'mobilenet_v3_{arch}')(weights=None, **tv_kwargs)
+    tv = _randomize_bn(tv).eval()
     ours = classifier(dict(type='mnv3_plugin.MobileNetV3', **bb_kwargs)).eval()
     # the Section 5.1 head width rule gives torchvision's last_channel
     assert ours.backbone.head_channels == tv.classifier[0].out_features
@@ -318,8 +316,8 @@ def test_nl_layout_errors():
 def test_unfused_hswish_same_function():
     """Table 5 'no-opt': h-swish as separate ops computes the same function."""
     fused = MobileNetV3(arch='small').eval()
-    unfused = MobileNetV3(arch='small', act_cfg=dict(HS=dict(type='mnv3_plugin.HSwish',
-                                                            fused=False)),
+    unfused = MobileNetV3(arch='small',
+                          act_cfg=dict(HS=dict(type='mnv3_plugin.HSwish', fused=False)),
                           se_gate_cfg=dict(type='mnv3_plugin.HSigmoid', fused=False)).eval()
     unfused.load_state_dict(fused.state_dict())
     hs = [m for m in unfused.modules() if isinstance(m, HSwish)]
@@ -379,6 +377,7 @@ def test_with_cp_same_output_and_grads():
 
 def test_pretrained_init_cfg_with_prefix(tmp_path):
     import torchvision
+
     from mnv3_plugin.converters import convert_torchvision
     tv = _randomize_bn(torchvision.models.mobilenet_v3_small(weights=None))
     path = tmp_path / 'converted.pth'

@@ -18,7 +18,7 @@ from mmengine.runner import Runner
 
 import mnv3_plugin
 from mnv3_plugin import metafile
-from mnv3_plugin.analysis import config_complexity, count_madds, count_params, tensor_forward
+from mnv3_plugin.analysis import config_complexity, count_madds, count_params
 from mnv3_plugin.apis import build_model, load_config, switch_to_deploy
 from mnv3_plugin.models.det import (MMDET_SSDLITE_ANCHORS, SSDLiteAnchorGenerator,
                                     ssdlite_feature_sizes)

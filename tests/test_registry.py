@@ -11,13 +11,15 @@ import textwrap
 import pytest
 
 CASES = {
-    'mmpretrain': ("""
+    'mmpretrain': (
+        """
         _base_ = ['mmpretrain::_base_/models/mobilenet_v3/mobilenet_v3_small_imagenet.py']
         custom_imports = dict(imports=['mnv3_plugin'], allow_failed_imports=False)
         model = dict(backbone=dict(_delete_=True, type='mnv3_plugin.MobileNetV3', arch='small'))
         """, 'mmpretrain', 'ImageClassifier', 'torch.randn(1, 3, 64, 64)',
         "out = model(x, mode='tensor'); assert out.shape == (1, 1000), out.shape"),
-    'mmdet': ("""
+    'mmdet': (
+        """
         _base_ = ['mmdet::_base_/models/retinanet_r50_fpn.py']
         custom_imports = dict(imports=['mnv3_plugin'], allow_failed_imports=False)
         model = dict(
@@ -26,7 +28,8 @@ CASES = {
             neck=dict(in_channels=[24, 288, 576], start_level=0, num_outs=5))
         """, 'mmdet', 'RetinaNet', 'torch.randn(1, 3, 64, 64)',
         "out = model(x, mode='tensor'); assert len(out[0]) == 5, len(out[0])"),
-    'mmseg': ("""
+    'mmseg': (
+        """
         _base_ = ['mmseg::_base_/models/lraspp_m-v3-d8.py']
         custom_imports = dict(imports=['mnv3_plugin'], allow_failed_imports=False)
         norm_cfg = dict(type='BN', eps=0.001, requires_grad=True)

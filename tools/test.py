@@ -9,8 +9,7 @@ the host's visualizer (mmpretrain, mmdet or mmseg) into DIR under the work dir.
 import argparse
 import os.path as osp
 
-from mnv3_plugin.runner_utils import (add_common_args, config_from_args, enable_show_dir,
-                                      run_cli)
+from mnv3_plugin.runner_utils import add_common_args, config_from_args, enable_show_dir, run_cli
 
 
 def parse_args():

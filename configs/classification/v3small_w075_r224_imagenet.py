@@ -1,4 +1,4 @@
-# Table 3 and Figure 7, V3-Small 0.75: width multiplier 0.75 (the released models' rounding, 'tf' rule);
-# the classifier's widths follow from the backbone.
+# Table 3 and Figure 7, V3-Small 0.75: width multiplier 0.75 (the released models'
+# rounding, 'tf' rule); the classifier's widths follow from the backbone.
 _base_ = './v3small_w100_r224_imagenet.py'
 model = dict(backbone=dict(widen_factor=0.75))

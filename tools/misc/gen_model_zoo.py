@@ -23,10 +23,11 @@ definition, and why.
 
 ## Config names
 
-`{head}[-{head variant}]_{network}[-{variant}]_w{width x 100}_{r{input} | os{output stride}}_{dataset}[-{split}]`,
-in every task: `ssdlite_v3large-rf2_w100_r320_coco` is SSDLite on V3-Large with RF2 at width 1.0
-and input 320; `lraspp-f256_v2-rf2_w050_os16_cityscapes` is LR-ASPP with 256 filters on V2 with
-RF2 at width 0.5 and output stride 16; the ImageNet classifier has no head part
+`{head}[-{head variant}]_{network}[-{variant}]_w{width x 100}_{r{input}|os{stride}}_{dataset}`
+(`-{split}` may follow the dataset) in every task: `ssdlite_v3large-rf2_w100_r320_coco` is
+SSDLite on V3-Large with RF2 at width 1.0 and input 320;
+`lraspp-f256_v2-rf2_w050_os16_cityscapes` is LR-ASPP with 256 filters on V2 with RF2 at width
+0.5 and output stride 16; the ImageNet classifier has no head part
 (`v3large-relu_w100_r224_imagenet`). RF2 is the variant `-rf2`, Table 5's nonlinearities are
 variants (`-relu`, `-hswish16`, `-noopt`). The headline config
 `lraspp_v3large_os16_cityscapes` keeps the name it was published under (in the scheme:
@@ -122,7 +123,8 @@ def render(models):
             cells += [ours.get(c, '') for c in ours_cols]
             lines.append('| ' + ' | '.join(cells) + ' |')
             for column, reason in (e.get('Known Gaps') or {}).items():
-                notes.append(f'- `{e["Name"]}`, known gap in {column}: {" ".join(str(reason).split())}')
+                reason = ' '.join(str(reason).split())
+                notes.append(f'- `{e["Name"]}`, known gap in {column}: {reason}')
             if e.get('Notes'):
                 notes.append(f'- `{e["Name"]}`: {" ".join(str(e["Notes"]).split())}')
         if notes:

@@ -8,8 +8,9 @@ both convs activated). NL: ``RE`` ReLU, ``R6`` ReLU6, ``HS`` h-swish.
 
 The classifier rows of Tables 1-2 (pool, 1x1 NBN conv 1280/1024, 1x1 NBN conv k) belong to the
 classification head, not to these tables: ``Arch.head_channels`` is its width at 1.0, and
-``mobilenet.classifier_width`` scales it with the width multiplier and RF2. Width multiplier, RF2 and output stride are applied to these tables by the builder;
-they are never copies of them.
+``mobilenet.classifier_width`` scales it with the width multiplier and RF2. Width multiplier,
+RF2 and output stride are applied to these tables by the builder; they are never copies of
+them.
 """
 from dataclasses import dataclass
 from typing import Optional, Tuple

@@ -50,4 +50,3 @@ model = dict(
         min_bbox_size=0,
         score_thr=0.02,
         max_per_img=200))
-
