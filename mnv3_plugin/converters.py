@@ -16,7 +16,6 @@ from typing import Callable, Dict, List
 import torch
 
 StateDict = Dict[str, torch.Tensor]
-_BN_KEYS = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
 
 
 def _name_convs(convs: List[str], sd: StateDict, weight_key: str = '{}.weight') -> Dict[str, str]:

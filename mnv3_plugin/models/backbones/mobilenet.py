@@ -14,8 +14,6 @@ from ..layers import Bottleneck, ConvBNAct
 from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE, V3_SMALL,
                      Arch, Row)
 
-NAMED_TAPS = ('C4', 'C5', 'os8_dw')
-
 
 def make_divisible(value: float, divisor: int = 8, min_value: Optional[int] = None) -> int:
     """Rounds to a multiple of ``divisor``, never down by more than 10% (the TF-slim rule)."""
