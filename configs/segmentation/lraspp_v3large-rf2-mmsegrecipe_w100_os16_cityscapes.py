@@ -1,0 +1,46 @@
+# Table 7, row 8 (lraspp_v3large_os16_cityscapes) with mmseg's public LR-ASPP recipe instead of
+# the DeepLab protocol: published 69.54 Cityscapes val mIoU from ImageNet-pretrained weights and
+# 67.87 from scratch, on mmseg's own LR-ASPP MobileNetV3-Large (output stride 8, no RF2, mmseg's
+# head), which is not row 8's network: the numbers are for the recipe, not this network.
+# Source: open-mmlab/mmsegmentation configs/mobilenet_v3/
+# mobilenet-v3-d8_lraspp_4xb4-320k_cityscapes-512x1024.py (69.54) and
+# mobilenet-v3-d8-scratch_lraspp_4xb4-320k_cityscapes-512x1024.py (67.87), their
+# configs/mobilenet_v3/metafile.yaml, and the bases they list (_base_/schedules/schedule_160k.py,
+# _base_/datasets/cityscapes.py). Row 8 trains from scratch (Section 6.4), as does this config.
+# The published runs (mmseg v0.x logs of 2020-12-24) trained 320,000 iterations; the 1.x configs
+# keep a v0.x `runner = dict(max_iters=320000)` that mmseg 1.x ignores, so as shipped they run
+# schedule_160k's 160,000. This config states the 320,000 of the published runs.
+_base_ = './lraspp_v3large_os16_cityscapes.py'
+
+# 16 = 4 GPUs x 4 crops (train_dataloader below); lr 0.01 is for that batch. Off unless enabled
+# (as the row), or pass --auto-scale-lr to tools/train.py.
+auto_scale_lr = dict(enable=False, base_batch_size=16)
+
+# schedule_160k: SGD lr 0.01, momentum 0.9, weight decay 5e-4; poly decay with power 0.9 per
+# iteration down to 1e-4: lr(i) = (0.01 - 1e-4) x (1 - i / 320000) ^ 0.9 + 1e-4.
+max_iters = 320000
+optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4))
+param_scheduler = [
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters, by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=32000)
+default_hooks = dict(checkpoint=dict(interval=32000))
+
+# mmseg's Cityscapes training pipeline with the 512 x 1024 crop of the config: random rescale of
+# the 2048 x 1024 image by 0.5-2.0, crop (no class above 75% of it), flip, photometric distortion.
+# Row 8's LR-ASPP gate pools 49 x 49 feature pixels (a 769 crop); on 512-high crops the feature
+# map is 32 high and the head clamps the kernel to it; evaluation is on the whole image as in
+# the row.
+crop_size = (512, 1024)
+data_preprocessor = dict(size=crop_size)
+model = dict(data_preprocessor=data_preprocessor)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomResize', scale=(2048, 1024), ratio_range=(0.5, 2.0), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
