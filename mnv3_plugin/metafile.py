@@ -28,6 +28,18 @@ Each task metafile has ``Collections`` (optional) and ``Models``; one model per 
           MAdds h (B): why                            # reproduces, with the reason
         Notes: anything else a reader should know
 
+A recipe sibling (a config that trains a row's network with a public reproduction's schedule,
+e.g. ``v3large-timmrecipe_w100_r224_imagenet``) has the same ``Paper`` block (Table, Row,
+Results; no ``Also In``: it is not a row of its own) and the same ``Ours`` as its row, plus::
+
+        Variant Of: v3large_w100_r224_imagenet        # the row's config name
+        Reproduced:                                   # what the public recipe reached
+          Results: {Top-1: 75.77}                     # as published (their metric names)
+          Source: huggingface/pytorch-image-models/docs/training_hparam_examples.md
+                                                      # repository/path, or a list of them
+          Recipe: RMSProp lr 0.064 at batch 1024, x0.973 every 2.4 epochs, ...   # one line
+
+A row has one config (entries without ``Variant Of``); recipe siblings are listed beside it.
 ``Ours`` is kept equal to :func:`mnv3_plugin.analysis.config_complexity` by
 tests/test_metafile.py, which also compares each number with the paper column its
 ``Paper Columns`` names (within the task's tolerance) unless that column is a Known Gap.
@@ -65,7 +77,48 @@ def load_models(index: Union[str, Path] = INDEX) -> List[dict]:
         for entry in (yaml.safe_load(path.read_text()) or {}).get('Models', []):
             _validate(entry, path)
             models.append(entry)
+    _validate_variants(models, index)
     return models
+
+
+def _validate_reproduced(entry: dict, source: Path) -> None:
+    name, rep = entry.get('Name'), entry.get('Reproduced')
+    if ('Variant Of' in entry) != (rep is not None):
+        raise MetafileError(f'{source}: {name}: a recipe sibling needs both Variant Of and '
+                            'Reproduced')
+    if rep is None:
+        return
+    if not isinstance(rep, dict) or set(rep) != {'Results', 'Source', 'Recipe'}:
+        raise MetafileError(f'{source}: {name}: Reproduced must have exactly Results, Source '
+                            f'and Recipe, got {rep}')
+    results = rep['Results']
+    if not (isinstance(results, dict) and results
+            and all(isinstance(v, (int, float)) for v in results.values())):
+        raise MetafileError(f'{source}: {name}: Reproduced Results must map metric names to '
+                            f'published numbers, got {results}')
+    sources = rep['Source'] if isinstance(rep['Source'], list) else [rep['Source']]
+    if not sources or not all(isinstance(s, str) and s.count('/') >= 2 for s in sources):
+        raise MetafileError(f'{source}: {name}: Reproduced Source must be '
+                            f"'owner/repository/path' (or a list of them), got {rep['Source']}")
+    if not (isinstance(rep['Recipe'], str) and rep['Recipe'].strip()):
+        raise MetafileError(f'{source}: {name}: Reproduced Recipe must be a one-line summary')
+    if 'Also In' in entry['Paper']:
+        raise MetafileError(f'{source}: {name}: a recipe sibling has no Also In (its row has)')
+
+
+def _validate_variants(models: List[dict], index: Path) -> None:
+    """Each recipe sibling names a row entry of the same table and row."""
+    rows = {e['Name']: e for e in models if 'Variant Of' not in e}
+    for e in models:
+        if 'Variant Of' not in e:
+            continue
+        row = rows.get(e['Variant Of'])
+        if row is None:
+            raise MetafileError(f'{index}: {e["Name"]}: Variant Of {e["Variant Of"]!r} is not '
+                                'a row entry')
+        if any(str(e['Paper'][k]) != str(row['Paper'][k]) for k in ('Table', 'Row')):
+            raise MetafileError(f'{index}: {e["Name"]}: its Paper Table/Row differ from those '
+                                f'of {row["Name"]}')
 
 
 def _validate(entry: dict, source: Path) -> None:
@@ -98,6 +151,7 @@ def _validate(entry: dict, source: Path) -> None:
         if column not in results or not str(reason).strip():
             raise MetafileError(f'{source}: {name}: Known Gap {column!r} needs a printed '
                                 'column and a reason')
+    _validate_reproduced(entry, source)
 
 
 def comparisons(entry: dict) -> List[tuple]:
@@ -118,14 +172,17 @@ def find(name_or_config: str, models: Optional[List[dict]] = None) -> Optional[d
     return None
 
 
-def by_table(table: str, models: Optional[List[dict]] = None) -> List[dict]:
-    """Entries of one paper table (e.g. '3', '7', 'Figure 7'), in file order."""
+def by_table(table: str, models: Optional[List[dict]] = None,
+             recipes: bool = False) -> List[dict]:
+    """Entries of one paper table (e.g. '3', '7', 'Figure 7'), in file order: one per row, and
+    with ``recipes`` also the recipe siblings (entries with ``Variant Of``)."""
     return [e for e in (models if models is not None else load_models())
-            if str(table) in (str(e['Paper']['Table']), *map(str, e['Paper'].get('Also In', [])))]
+            if str(table) in (str(e['Paper']['Table']), *map(str, e['Paper'].get('Also In', [])))
+            and (recipes or 'Variant Of' not in e)]
 
 
 def group_by_table(models: Optional[List[dict]] = None) -> Dict[str, List[dict]]:
-    """Entries grouped by their primary table, in file order."""
+    """Entries grouped by their primary table, in file order, recipe siblings included."""
     groups: Dict[str, List[dict]] = {}
     for entry in models if models is not None else load_models():
         groups.setdefault(str(entry['Paper']['Table']), []).append(entry)

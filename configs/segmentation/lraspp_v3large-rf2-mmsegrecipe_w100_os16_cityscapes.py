@@ -32,8 +32,7 @@ default_hooks = dict(checkpoint=dict(interval=32000))
 # map is 32 high and the head clamps the kernel to it; evaluation is on the whole image as in
 # the row.
 crop_size = (512, 1024)
-data_preprocessor = dict(size=crop_size)
-model = dict(data_preprocessor=data_preprocessor)
+data_preprocessor = dict(size=crop_size)  # the row's preprocessor pads to the crop
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),

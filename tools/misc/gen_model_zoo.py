@@ -29,7 +29,11 @@ SSDLite on V3-Large with RF2 at width 1.0 and input 320;
 `lraspp-f256_v2-rf2_w050_os16_cityscapes` is LR-ASPP with 256 filters on V2 with RF2 at width
 0.5 and output stride 16; the ImageNet classifier has no head part
 (`v3large-relu_w100_r224_imagenet`). RF2 is the variant `-rf2`, Table 5's nonlinearities are
-variants (`-relu`, `-hswish16`, `-noopt`). The headline config
+variants (`-relu`, `-hswish16`, `-noopt`). A public reproduction's recipe on a row's network is
+a variant naming its source: `-tvrecipe` (torchvision's references), `-timmrecipe` (timm's
+documented hparams), `-mmsegrecipe` (mmsegmentation's config); their entries list the row they
+train ("recipe of") and the published result, with its source, under "Public recipes". The
+headline config
 `lraspp_v3large_os16_cityscapes` keeps the name it was published under (in the scheme:
 `lraspp_v3large-rf2_w100_os16_cityscapes`).
 
@@ -95,6 +99,17 @@ def ours_cells(entry):
     return cells
 
 
+def reproduced_line(entry):
+    """One line: a recipe sibling's published result beside the paper's, its source and recipe."""
+    rep, paper = entry['Reproduced'], entry['Paper'].get('Results') or {}
+    published = ', '.join(f'{k} {fmt(v)}' for k, v in rep['Results'].items())
+    printed = ', '.join(f'{k} {fmt(paper[k])}' for k in rep['Results'] if k in paper)
+    sources = rep['Source'] if isinstance(rep['Source'], list) else [rep['Source']]
+    return (f'- `{entry["Name"]}`: **{published}**' + (f' (paper: {printed})' if printed else '')
+            + '; source: ' + ', '.join(f'`{s}`' for s in sources)
+            + f'; recipe: {" ".join(str(rep["Recipe"]).split())}')
+
+
 def render(models):
     lines = [HEADER]
     lines += [f'- `{old}`: `{new}`' for old, new in RENAMED.items()]
@@ -114,10 +129,13 @@ def render(models):
         head = ['config', 'row'] + [f'paper {c}' for c in paper_cols] + ours_cols
         lines.append('| ' + ' | '.join(head) + ' |')
         lines.append('|' + '---|' * len(head))
-        notes = []
+        notes, recipes = [], []
         for e in entries:
             results = e['Paper'].get('Results') or {}
-            cells = [f'[{e["Name"]}](../{e["Config"]})', fmt(e['Paper']['Row'])]
+            row = fmt(e['Paper']['Row'])
+            if 'Variant Of' in e:
+                row += f' (recipe of `{e["Variant Of"]}`)'
+            cells = [f'[{e["Name"]}](../{e["Config"]})', row]
             cells += [fmt(results[c]) if c in results else '' for c in paper_cols]
             ours = ours_cells(e)
             cells += [ours.get(c, '') for c in ours_cols]
@@ -127,6 +145,11 @@ def render(models):
                 notes.append(f'- `{e["Name"]}`, known gap in {column}: {reason}')
             if e.get('Notes'):
                 notes.append(f'- `{e["Name"]}`: {" ".join(str(e["Notes"]).split())}')
+            if e.get('Reproduced'):
+                recipes.append(reproduced_line(e))
+        if recipes:
+            lines.append('\nPublic recipes (published result, source, recipe):\n')
+            lines.extend(recipes)
         if notes:
             lines.append('\nKnown gaps and notes:\n')
             lines.extend(notes)
