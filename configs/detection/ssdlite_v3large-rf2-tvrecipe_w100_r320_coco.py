@@ -24,7 +24,8 @@ optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.15, momentum=0.9, weight_de
 # engine.py warms up in epoch 0 only: LinearLR from 0.001 over min(1000, iterations per epoch - 1)
 # iterations (about 610 at this batch, the whole first epoch); train.py's CosineAnnealingLR
 # (T_max = 660, eta_min 0) steps once per epoch: lr(e) = 0.15 x (1 + cos(pi x e / 660)) / 2.
-# The warm-up here spans the first epoch (one iteration more than torchvision's).
+# The warm-up here spans the first epoch and reaches the full rate at its last iteration, as
+# torchvision's does whenever an epoch has at most 1001 iterations (611 at batch 192).
 max_epochs = 660
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=True, begin=0, end=1,

@@ -17,27 +17,27 @@ _base_ = './lraspp_v3large_os16_cityscapes.py'
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 
 # schedule_160k: SGD lr 0.01, momentum 0.9, weight decay 5e-4; poly decay with power 0.9 per
-# iteration down to 1e-4: lr(i) = (0.01 - 1e-4) x (1 - i / 320000) ^ 0.9 + 1e-4.
+# iteration down to 1e-4: lr(i) = (0.01 - 1e-4) x (1 - i / 320000) ^ 0.9 + 1e-4 (mmcv's
+# PolyLrUpdaterHook of the published runs). mmengine's PolyLR reaches eta_min at step end - 1:
+# end = 320000 + 1 gives the same rates.
 max_iters = 320000
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
-    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters, by_epoch=False)
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters + 1, by_epoch=False)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=32000)
 default_hooks = dict(checkpoint=dict(interval=32000))
 
-# mmseg's Cityscapes training pipeline with the 512 x 1024 crop of the config: random rescale of
-# the 2048 x 1024 image by 0.5-2.0, crop (no class above 75% of it), flip, photometric distortion.
-# Row 8's LR-ASPP gate pools 49 x 49 feature pixels (a 769 crop); on 512-high crops the feature
-# map is 32 high and the head clamps the kernel to it; evaluation is on the whole image as in
-# the row.
-crop_size = (512, 1024)
-data_preprocessor = dict(size=crop_size)  # the row's preprocessor pads to the crop
+# mmseg's Cityscapes training pipeline: random rescale of the 2048 x 1024 image by 0.5-2.0, a
+# crop in which no class covers more than 75%, flip, photometric distortion. The crop stays the
+# row's 769 x 769 (mmseg's is 512 x 1024): row 8's LR-ASPP gate pools 49 x 49 feature pixels,
+# (769 - 1) / 16 + 1, i.e. the network is laid out for that crop; 16 crops of 769 x 769 are about
+# as many pixels (9.5M) as mmseg's 16 of 512 x 1024 (8.4M). Evaluation is the row's (whole image).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='RandomResize', scale=(2048, 1024), ratio_range=(0.5, 2.0), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomCrop', crop_size=(769, 769), cat_max_ratio=0.75),  # the row's crop_size
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs'),
