@@ -1,7 +1,8 @@
 # Table 3, V3-Large 1.0 with torchvision's public recipe instead of Section 6.1.1's: published
 # 74.042 top-1 (MobileNet_V3_Large_Weights.IMAGENET1K_V1 in torchvision/models/mobilenetv3.py;
-# the V3-Small sibling gives 67.668). Source: pytorch/vision references/classification/README.md ("MobileNetV3 Large
-# & Small") and references/classification/train.py (its defaults), the command
+# the V3-Small sibling gives 67.668). Source: pytorch/vision
+# references/classification/README.md ("MobileNetV3 Large & Small") and
+# references/classification/train.py (its defaults), the command
 #   torchrun --nproc_per_node=8 train.py --model mobilenet_v3_large --epochs 600 --opt rmsprop
 #     --batch-size 128 --lr 0.064 --wd 0.00001 --lr-step-size 2 --lr-gamma 0.973
 #     --auto-augment imagenet --random-erase 0.2
