@@ -33,14 +33,16 @@ def _datasets(cfg) -> Iterable[tuple]:
         loader = cfg.get(loader_key)
         if not loader:
             continue
-        dataset = loader.get('dataset')
+        dataset, key = loader.get('dataset'), f'{loader_key}.dataset'
         # unwrap RepeatDataset / ClassBalancedDataset / ConcatDataset wrappers
         while isinstance(dataset, dict) and 'dataset' in dataset:
-            dataset = dataset['dataset']
-        datasets = dataset.get('datasets', [dataset]) if isinstance(dataset, dict) else []
-        for ds in datasets:
-            if isinstance(ds, dict):
-                yield loader_key, ds
+            dataset, key = dataset['dataset'], f'{key}.dataset'
+        if isinstance(dataset, dict) and 'datasets' in dataset:
+            for i, ds in enumerate(dataset['datasets']):
+                if isinstance(ds, dict):
+                    yield loader_key, ds, f'{key}.datasets.{i}'
+        elif isinstance(dataset, dict):
+            yield loader_key, dataset, key
 
 
 def _kind(ds: dict) -> str:
@@ -124,14 +126,14 @@ def check_data(cfg, loaders: Optional[Iterable[str]] = None) -> None:
         DataRootError: some path of a checked dataset does not exist.
     """
     reports, seen, options = [], set(), []
-    for loader_key, ds in _datasets(cfg):
+    for loader_key, ds, key_path in _datasets(cfg):
         if loaders is not None and loader_key not in loaders:
             continue
         missing = [p for p in _required_paths(ds) if not osp.exists(p)]
         if not missing:
             continue
         root = ds.get('data_root') or '(none)'
-        options.append(f'{loader_key}.dataset.data_root=/path/to/data')
+        options.append(f'{key_path}.data_root=/path/to/data')
         key = (tuple(missing), _kind(ds))
         if key in seen:
             reports.append(f'- {loader_key} ({_kind(ds)}, data_root={root!r}): the same '
