@@ -50,9 +50,9 @@ def main():
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     if not args.no_data_check:
-        from mnv3_plugin.data_check import check_data
         # every loader at once: a run that trains for hours and then lacks its val or test
         # data should say so before the first iteration
+        from mnv3_plugin.data_check import check_data
         check_data(cfg)
 
     from mmengine.registry import RUNNERS
