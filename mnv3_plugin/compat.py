@@ -23,6 +23,17 @@ Fixes:
   which torch's DDP rejects for a CPU module, and SyncBN raises on CPU tensors. For CPU modules
   the fix drops ``device_ids`` and reverts SyncBN to BN (what mmengine already does for a single
   process).
+- ``plugin_config_scope``: mmengine resolves ``_base_ = 'pkg::path'`` only for the packages
+  of a hard-coded list (``mmengine.config.utils.MODULE2PACKAGE``), and finds the package's
+  ``.mim/configs`` through its distribution's location, which for an editable (PEP 660) install
+  or a PYTHONPATH checkout is not the package's folder; it also scopes every dict of such a base
+  to the package (``_scope_``), while the plugin's configs are written for their host's scope
+  (``default_scope`` of the host runtime they inherit; the plugin's own modules are named
+  ``mnv3_plugin.X``). The fix adds ``mnv3_plugin`` to the list, points it at the imported
+  package and leaves its configs in their host's scope, so
+  ``_base_ = 'mnv3_plugin::segmentation/...'`` works from any install once the plugin is
+  imported (the project's tools import it before loading a config). Upstream: the list is not
+  extensible (mmengine/config/utils.py).
 - ``ssd_head_loss_cls``: mmdet 3.3.0's ``BaseDenseHead._predict_by_feat_single`` reads
   ``self.loss_cls``, which ``SSDHead`` never sets: validation and inference crash with
   "'SSDHead' object has no attribute 'loss_cls'". Upstream: open-mmlab/mmdetection#11780,
@@ -104,6 +115,29 @@ def _ddp_cpu_module() -> None:
         init(self, module, *args, **kwargs)
 
     MMDistributedDataParallel.__init__ = __init__
+
+
+@_fix('mmengine')
+def _plugin_config_scope() -> None:
+    from mmengine.config import config as config_module
+    from mmengine.config import utils as config_utils
+    package_dir = osp.dirname(osp.abspath(__file__))
+    config_utils.MODULE2PACKAGE.setdefault('mnv3_plugin', 'mnv3_plugin')
+    get_installed_path = config_module.get_installed_path
+
+    @functools.wraps(get_installed_path)
+    def installed_path(package: str) -> str:
+        return package_dir if package == 'mnv3_plugin' else get_installed_path(package)
+
+    config_module.get_installed_path = installed_path
+    get_cfg_path = config_module.Config._get_cfg_path
+
+    @functools.wraps(get_cfg_path)
+    def cfg_path_in_host_scope(cfg_path: str, filename: str):
+        path, scope = get_cfg_path(cfg_path, filename)
+        return path, (None if scope == 'mnv3_plugin' else scope)
+
+    config_module.Config._get_cfg_path = staticmethod(cfg_path_in_host_scope)
 
 
 @_fix('mmdet.models.dense_heads')

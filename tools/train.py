@@ -50,9 +50,10 @@ def main():
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     if not args.no_data_check:
+        # every loader at once: a run that trains for hours and then lacks its val or test
+        # data should say so before the first iteration
         from mnv3_plugin.data_check import check_data
-        check_data(cfg, loaders=['train_dataloader', 'val_dataloader']
-                   if cfg.get('val_cfg') is not None else ['train_dataloader'])
+        check_data(cfg)
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner

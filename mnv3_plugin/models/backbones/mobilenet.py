@@ -11,6 +11,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import MODELS
 from ..layers import Bottleneck, ConvBNAct
+from . import options as opts
 from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE, V3_SMALL,
                      Arch, Row)
 
@@ -239,9 +240,18 @@ class TableNet(BaseModule):
         se_gate_cfg: the SE gate; default per arch (h-sigmoid for MobileNetV3, sigmoid MnasNet).
         with_cp: gradient checkpointing of the blocks.
         init_cfg: weight initialisation; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
-            loads a converted checkpoint.
+            loads a converted checkpoint (its recorded options are checked first).
+        pretrained: deprecated host argument (mmseg's ``EncoderDecoder`` passes it): a file
+            becomes ``init_cfg=dict(type='Pretrained', checkpoint=pretrained)``; a host
+            model-zoo name (``open-mmlab://...``, set by host base configs for their own
+            network) is ignored with a warning (:func:`options.pretrained_to_init_cfg`).
+
+    Every saved state dict records the options that decide the weights' shapes; loading weights
+    made for other options raises :class:`options.CheckpointOptionError` naming the option.
 
     Raises:
+        TypeError: an unknown argument (the message names the registered class and the valid
+            arguments).
         ValueError: an unknown arch, rule, layout or tap, an out-of-range index, an impossible
             output stride or ``frozen_stages``, with the valid choices in the message.
     """
@@ -269,7 +279,13 @@ class TableNet(BaseModule):
                  with_cp: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
-                     dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)]):
+                     dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)],
+                 pretrained: Optional[str] = None,
+                 **kwargs):
+        opts.reject_unknown(type(self), kwargs)
+        options = dict(locals())
+        init_cfg = opts.pretrained_to_init_cfg(type(self), pretrained, init_cfg)
+        out_indices = opts.as_tap_list(out_indices)
         super().__init__(init_cfg=init_cfg)
         if isinstance(arch, str):
             if arch not in self.arch_settings:
@@ -315,6 +331,22 @@ class TableNet(BaseModule):
                 self.layers.append(Bottleneck(spec, act, gate_cfg, norm_cfg, with_cp))
         self.channels_last = False  # set by switch_to_deploy
         self._freeze_stages()
+        self._mnv3_record = opts.record(self, options)  # travels with the weights
+        self._register_state_dict_hook(_record_options)
+
+    def init_weights(self) -> None:
+        """As mmengine's, after checking a ``Pretrained`` checkpoint's recorded options."""
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            from mmengine.runner.checkpoint import _load_checkpoint
+            checkpoint = _load_checkpoint(cfg['checkpoint'], map_location='cpu')
+            opts.check_options(opts.saved_record(checkpoint, cfg.get('prefix') or ''), self,
+                               repr(cfg['checkpoint']))
+        super().init_weights()
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs):
+        opts.check_options(local_metadata.get(opts.META_KEY), self)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
 
     # -- taps -------------------------------------------------------------------------------
     def _named_taps(self) -> Dict[str, TapSite]:
@@ -404,6 +436,10 @@ class TableNet(BaseModule):
                 if isinstance(m, _BatchNorm):
                     m.eval()
         return self
+
+
+def _record_options(module: TableNet, state_dict, prefix, local_metadata) -> None:
+    local_metadata[opts.META_KEY] = copy.deepcopy(module._mnv3_record)
 
 
 @MODELS.register_module()

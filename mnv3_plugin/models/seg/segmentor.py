@@ -14,7 +14,9 @@ class EncoderDecoder(_EncoderDecoder):
     Each head's ``in_channels`` default to the widths the backbone declares
     (``backbone.out_channels``) at the head's ``in_index`` (mmseg's default -1; a tuple for heads
     that read several maps, such as LR-ASPP's ``(low, high)``). With a neck, widths are left as
-    given. Widths given in the config must agree with the backbone's.
+    given. Widths given in the config must agree with the backbone's. A head with a
+    ``check_pool`` (LR-ASPP) is told the training crop (the data preprocessor's ``size``) and
+    the output stride of its input, and warns when its pool kernel does not fit them.
 
     Args:
         as mmseg's ``EncoderDecoder``.
@@ -39,6 +41,12 @@ class EncoderDecoder(_EncoderDecoder):
 
     def _init_decode_head(self, decode_head: dict) -> None:
         super()._init_decode_head(self._wired(decode_head))
+        strides = getattr(self.backbone, 'out_strides', None)
+        if hasattr(self.decode_head, 'check_pool') and strides and not self.with_neck:
+            index = self.decode_head.in_index
+            high = index[-1] if isinstance(index, (list, tuple)) else index
+            crop = getattr(self.data_preprocessor, 'size', None)
+            self.decode_head.check_pool(crop, strides[high])
 
     def _init_auxiliary_head(self, auxiliary_head) -> None:
         if isinstance(auxiliary_head, list):
