@@ -86,7 +86,8 @@ def user_errors() -> tuple:
     """The exception types that mean "the user gave something wrong" (one-line errors)."""
     from .converters import ConversionError
     from .data_check import DataRootError
-    return (ConfigError, DataRootError, ConversionError)
+    from .models.backbones.options import CheckpointOptionError
+    return (ConfigError, DataRootError, ConversionError, CheckpointOptionError)
 
 
 def run_cli(main: Callable[[], object]) -> None:
