@@ -356,8 +356,18 @@ def test_data_check_reports_every_missing_root_with_the_configs_files(tmp_path):
     proc = run([PY, ROOT / 'tools/train.py', config, '--work-dir', tmp_path, *options],
                cwd=tmp_path)
     assert proc.returncode == 2 and 'Traceback' not in proc.stderr
-    for root, split in (('train', 'train'), ('val', 'val'), ('test', 'val')):
+    # training reports the two loaders it uses (the test split is tools/test.py's)
+    for root, split in (('train', 'train'), ('val', 'val')):
         assert (f"'/nowhere/coco-{root}/annotations/instances_{split}2017.json' does not exist"
                 in proc.stderr)
         assert f'/nowhere/coco-{root}/{split}2017/<image>.jpg' in proc.stderr
+    assert 'coco-test' not in proc.stderr
     assert 'train_dataloader.dataset.dataset.data_root=/path/to/data' in proc.stderr
+    # the check itself reports every loader of the config at once
+    from mnv3_plugin.apis import load_config
+    from mnv3_plugin.data_check import DataRootError, check_data
+    cfg = load_config(config, {k: v for k, v in (o.split('=') for o in options[1:])})
+    with pytest.raises(DataRootError) as error:
+        check_data(cfg)
+    for root, split in (('train', 'train'), ('val', 'val'), ('test', 'val')):
+        assert f'/nowhere/coco-{root}/{split}2017/<image>.jpg' in str(error.value)

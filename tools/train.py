@@ -50,10 +50,11 @@ def main():
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     if not args.no_data_check:
-        # every loader at once: a run that trains for hours and then lacks its val or test
-        # data should say so before the first iteration
+        # the loaders training uses, all at once (the test split is tools/test.py's: a Table 8
+        # config trains on train_fine without the unlabelled test images on disk)
         from mnv3_plugin.data_check import check_data
-        check_data(cfg)
+        check_data(cfg, loaders=['train_dataloader', 'val_dataloader']
+                   if cfg.get('val_cfg') is not None else ['train_dataloader'])
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner

@@ -8,6 +8,7 @@
 _base_ = './v3small_custom-folder.py'
 
 model = dict(
+    type='mnv3_plugin.ImageClassifier',  # mmpretrain's, with the head's widths from the backbone
     backbone=dict(
         _delete_=True,
         type='mnv3_plugin.MobileNetV3',
@@ -15,4 +16,4 @@ model = dict(
         width_rule='torchvision',  # torchvision's checkpoints (the same as 'tf' at 1.0)
         init_cfg=dict(type='Pretrained', prefix='backbone.',
                       checkpoint='checkpoints/mobilenet_v3_large-torchvision.pth')),
-    head=dict(in_channels=960, mid_channels=[1280]))  # C5 and the classifier width of Large
+    head=dict(in_channels=None, mid_channels=None))  # the base's Small widths: wired instead
