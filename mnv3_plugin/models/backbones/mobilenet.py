@@ -11,6 +11,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import MODELS
 from ..layers import Bottleneck, ConvBNAct
+from .redesigns import apply_last_stage, apply_stem
+from .row_widths import apply_row_widths, residual_flags
 from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE, V3_SMALL,
                      Arch, Row)
 
@@ -188,13 +190,20 @@ class TableNet(BaseModule):
             ``RE=ReLU, R6=ReLU6, HS=mnv3_plugin.HSwish``; for Table 5's "no-opt" column use
             ``act_cfg=dict(HS=dict(type='mnv3_plugin.HSwish', fused=False))``.
         se_gate_cfg: the SE gate; default per arch (h-sigmoid for MobileNetV3, sigmoid MnasNet).
+        row_widths: per-row expansion/output widths in channels, e.g.
+            ``dict(exp={4: 64}, out={2: 16, 3: 16})`` (a NetAdapt result; rules in
+            ``row_widths.py``).
+        last_stage: 'efficient' (Figure 5, the tables) or 'original' (MobileNetV2-style).
+        stem: the first layer, e.g. ``dict(channels=32, nl='RE')`` (Section 5.1 ablation).
+        se_squeeze: SE width rule override: 'expansion' (Section 5.3) or 'input' (MnasNet).
         with_cp: gradient checkpointing of the blocks.
         init_cfg: weight initialisation; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
             loads a converted checkpoint.
     """
     arch_settings: Dict[str, Arch] = {}
     default_nl_cfg = dict(RE=dict(type='ReLU', inplace=True), R6=dict(type='ReLU6', inplace=True),
-                          HS=dict(type='mnv3_plugin.HSwish', inplace=True))
+                          HS=dict(type='mnv3_plugin.HSwish', inplace=True),
+                          SW=dict(type='SiLU'))  # swish: Section 5.1's stem ablation
     gate_cfgs = dict(hsigmoid=dict(type='mnv3_plugin.HSigmoid'), sigmoid=dict(type='Sigmoid'))
 
     def __init__(self,
@@ -213,6 +222,10 @@ class TableNet(BaseModule):
                  act_cfg: Optional[dict] = None,
                  se_gate_cfg: Optional[dict] = None,
                  with_cp: bool = False,
+                 row_widths: Optional[dict] = None,
+                 last_stage: str = 'efficient',
+                 stem: Optional[dict] = None,
+                 se_squeeze: Optional[str] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
                      dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)]):
@@ -224,8 +237,11 @@ class TableNet(BaseModule):
             arch = self.arch_settings[arch]
         if not isinstance(widen_factor, (int, float)) or widen_factor <= 0:
             raise ValueError(f'widen_factor must be a positive float, got {widen_factor!r}')
-        rows = apply_nl_layout(apply_rf2(arch.rows, reduced_tail), nl_layout)
-        self.arch = replace(arch, rows=rows)
+        if se_squeeze not in (None, 'expansion', 'input'):
+            raise ValueError(f"se_squeeze must be None, 'expansion' or 'input', got {se_squeeze!r}")
+        rows = apply_stem(apply_last_stage(arch.rows, last_stage, arch.head_channels), stem)
+        rows = apply_nl_layout(apply_rf2(rows, reduced_tail), nl_layout)
+        self.arch = replace(arch, rows=rows, se_squeeze=se_squeeze or arch.se_squeeze)
         self.widen_factor = widen_factor
         self.output_stride = output_stride
         self.reduced_tail = reduced_tail
@@ -233,6 +249,9 @@ class TableNet(BaseModule):
         self.norm_eval = norm_eval
         self.specs = resolve_layers(self.arch, widen_factor, width_rule, output_stride,
                                     dilation_rule, fix_last_conv)
+        # residual connections come from the table, before any per-row width override
+        residual_rows = residual_flags(self.specs)
+        self.specs = apply_row_widths(self.specs, row_widths, self.arch.se_squeeze)
         if not -1 <= frozen_stages < len(self.specs):
             raise ValueError(f'frozen_stages must be in [-1, {len(self.specs) - 1}], '
                              f'got {frozen_stages}')
@@ -241,14 +260,12 @@ class TableNet(BaseModule):
         nl_cfg.update(act_cfg or {})
         gate_cfg = se_gate_cfg or self.gate_cfgs[arch.se_gate]
         self.layers = nn.ModuleList()
-        for spec in self.specs:
+        for spec, residual in zip(self.specs, residual_rows):
             act = nl_cfg[spec.nl]
             if spec.row.op == 'conv2d':
                 layer = ConvBNAct(spec.in_channels, spec.out_channels, spec.row.kernel,
                                   spec.stride, spec.dilation, norm_cfg=norm_cfg, act_cfg=act)
             else:
-                residual = (spec.row.op == 'bneck' and spec.row.stride == 1
-                            and spec.in_channels == spec.out_channels)
                 layer = Bottleneck(spec.row.op, spec.in_channels, spec.mid_channels,
                                    spec.out_channels, spec.row.kernel, spec.stride, spec.dilation,
                                    spec.se_channels, act, gate_cfg, norm_cfg, residual, with_cp)
