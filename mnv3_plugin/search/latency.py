@@ -219,12 +219,13 @@ class BlockLUT:
 
     def network_ms(self, model: nn.Module, input_hw: Tuple[int, int]) -> float:
         """Estimated latency in ms of a classifier: the sum of its blocks' and head's entries."""
-        return sum(self.breakdown(model, input_hw).values())
+        return sum(ms for _, ms in self.breakdown(model, input_hw))
 
-    def breakdown(self, model: nn.Module, input_hw: Tuple[int, int]) -> Dict[str, float]:
-        """{part key: ms} of a classifier (see :func:`network_parts`)."""
-        return {key: self.lookup(key, module, shape)
-                for key, module, shape in network_parts(model, input_hw)}
+    def breakdown(self, model: nn.Module, input_hw: Tuple[int, int]) -> List[Tuple[str, float]]:
+        """``[(part key, ms)]`` of a classifier, one per part (see :func:`network_parts`);
+        identical blocks appear once per occurrence."""
+        return [(key, self.lookup(key, module, shape))
+                for key, module, shape in network_parts(model, input_hw)]
 
     def save(self) -> None:
         """Writes the table to ``path`` (atomically: a failed write leaves the old file)."""

@@ -57,13 +57,13 @@ def main():
         direct = statistics.median(measure_network(model, hw, args.backend, runs=args.runs)
                                    for _ in range(args.repeats))
         parts = lut.breakdown(model, hw)
-        table = sum(parts.values())
+        table = sum(ms for _, ms in parts)
         lut.save()
         name = osp.splitext(osp.basename(path))[0]
         print(f'{name[:40]:<40} {f"{hw[0]}x{hw[1]}":>9} {direct:>10.3f} {table:>9.3f} '
               f'{100 * (table - direct) / direct:>+6.1f}%', flush=True)
         if args.breakdown:
-            for key, ms in parts.items():
+            for key, ms in parts:
                 print(f'    {ms:8.3f}  {key}')
     print(f'table: {lut_path} ({len(lut.entries)} entries, {lut.measured} measured now)')
 
