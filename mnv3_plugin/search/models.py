@@ -8,7 +8,7 @@ from typing import Optional
 from mmengine.config import Config
 
 from ..analysis import build_model as _build_model
-from ..analysis import count_madds, count_params, measure_latency  # noqa: F401  (re-exported)
+from ..analysis import count_madds, count_params  # noqa: F401  (re-exported)
 
 
 def build_model(cfg: Config, row_widths: Optional[dict] = None):

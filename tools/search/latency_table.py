@@ -1,13 +1,14 @@
 """The per-block latency lookup table (NetAdapt) against direct measurement of whole networks.
 
-    python tools/search/latency_table.py CONFIG [CONFIG ...] [--backend torch] [--shape H W]
-        [--runs 50] [--lut FILE] [--breakdown]
+    python tools/search/latency_table.py CONFIG [CONFIG ...] [--calibrate-on CONFIG ...]
+        [--backend torch] [--shape H W] [--runs 50] [--repeats 3] [--lut FILE] [--breakdown]
 
 For each config: the network's latency measured directly (Section 6.1.2 protocol: one thread,
-batch 1, warm-up, median), the sum of its blocks' table entries, and the table's error. Entries
-missing from the table are measured and the table is saved (default
-work_dirs/netadapt/latency_lut_<backend>.json, the table tools/search/netadapt.py can reuse with
---lut).
+batch 1, warm-up, median; the smallest of --repeats medians), the sum of its blocks' table
+entries (NetAdapt's estimate) and its error, and, with --calibrate-on, the sum corrected by a
+factor (direct ~= scale x sum) fitted on *those* networks, and its error. Entries missing
+from the table are measured and the table (with the calibration) is saved, by default to
+work_dirs/netadapt/latency_lut_<backend>.json.
 """
 import argparse
 import os.path as osp
@@ -20,13 +21,15 @@ from mmengine.config import Config
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('configs', nargs='+', help='classification configs')
+    parser.add_argument('configs', nargs='+', help='classification configs to report')
+    parser.add_argument('--calibrate-on', nargs='+', default=[], metavar='CONFIG',
+                        help='fit the correction factor on these configs (keep them apart from '
+                        'the reported ones)')
     parser.add_argument('--backend', default='torch')
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
                         help="input size (default: the config's img_size or 224)")
     parser.add_argument('--runs', type=int, default=50)
-    parser.add_argument('--repeats', type=int, default=3,
-                        help='direct measurements per network (their median is reported)')
+    parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--lut', help='table JSON (default work_dirs/netadapt/latency_lut_'
                         '<backend>.json)')
     parser.add_argument('--breakdown', action='store_true', help='print every entry used')
@@ -44,24 +47,39 @@ def main():
         lut = BlockLUT(lut_path, args.backend, runs=args.runs)
     except ValueError as e:
         sys.exit(f'error: {e}')
-    print(f'{"config":<40} {"input":>9} {"direct ms":>10} {"table ms":>9} {"error":>7}  '
-          f'({args.backend}, 1 thread, batch 1, median of {args.runs})')
-    for path in args.configs:
+
+    def load(path):
         if not osp.isfile(path):
             sys.exit(f'error: config {path!r} not found')
         cfg = Config.fromfile(path)
         size = cfg.get('img_size', 224)
         hw = tuple(args.shape or (size if isinstance(size, (list, tuple)) else (size, size)))
-        model = build_model(cfg)
-        import statistics
-        direct = statistics.median(measure_network(model, hw, args.backend, runs=args.runs)
-                                   for _ in range(args.repeats))
+        return osp.splitext(osp.basename(path))[0], build_model(cfg), hw
+
+    calibrated = bool(args.calibrate_on)
+    if calibrated:
+        nets = [load(p) for p in args.calibrate_on]
+        if len({hw for _, _, hw in nets}) > 1:
+            sys.exit('error: --calibrate-on configs must share one input size (use --shape)')
+        cal = lut.calibrate([(n, m) for n, m, _ in nets], nets[0][2], args.repeats)
+        lut.save()
+        print(f'calibration on {", ".join(n for n, _, _ in nets)}: direct = '
+              f'{cal["scale"]:.3f} x table')
+    print(f'{"config":<34} {"input":>8} {"direct ms":>10} {"table ms":>9} {"error":>7}'
+          + (f' {"calibrated":>10} {"error":>7}' if calibrated else '')
+          + f'  ({args.backend}, 1 thread, batch 1)')
+    for path in args.configs:
+        name, model, hw = load(path)
+        direct = measure_network(model, hw, args.backend, runs=args.runs, repeats=args.repeats)
         parts = lut.breakdown(model, hw)
         table = sum(ms for _, ms in parts)
         lut.save()
-        name = osp.splitext(osp.basename(path))[0]
-        print(f'{name[:40]:<40} {f"{hw[0]}x{hw[1]}":>9} {direct:>10.3f} {table:>9.3f} '
-              f'{100 * (table - direct) / direct:>+6.1f}%', flush=True)
+        line = (f'{name[:34]:<34} {f"{hw[0]}x{hw[1]}":>8} {direct:>10.3f} {table:>9.3f} '
+                f'{100 * (table - direct) / direct:>+6.1f}%')
+        if calibrated:
+            cal = lut.network_ms(model, hw, calibrated=True)
+            line += f' {cal:>10.3f} {100 * (cal - direct) / direct:>+6.1f}%'
+        print(line, flush=True)
         if args.breakdown:
             for key, ms in parts:
                 print(f'    {ms:8.3f}  {key}')
