@@ -12,9 +12,9 @@ From a seed config and its checkpoint, each step
 3. takes the proposal that maximises dAcc / |dLatency| (the paper's metric; ``'accuracy'``
    selects the original NetAdapt's smallest accuracy drop, Yang et al. 2018),
 
-until the latency is at or below the target, both by the table and measured directly. The final 1x1 conv of the table
-(the classifier's input) is not searched: it is neither of the two proposal kinds, and its width
-is the head's ``in_channels``.
+until the latency is at or below the target, both by the table and measured directly. The
+final 1x1 conv of the table (the classifier's input) is not searched: it is neither of the two
+proposal kinds, and its width is the head's ``in_channels``.
 
 Work dir (resumable: a run interrupted anywhere continues from the last finished proposal):
 ``netadapt_log.json`` (settings, seed, every step's proposals with latency and accuracy),
