@@ -30,6 +30,7 @@ CLS = ROOT / 'configs' / 'classification'
 LARGE = CLS / 'v3large_w100_r224_imagenet.py'
 SMALL = CLS / 'v3small_w100_r224_imagenet.py'
 PY = sys.executable
+PARTIAL = 'netadapt_partial.json'
 
 
 def run(args, timeout=600):
@@ -429,6 +430,41 @@ def test_netadapt_two_steps_resume_and_config(fixture_seed, tmp_path):
     proc = run(cmd[:-3] + ['2', '--work-dir', work, '--metric', 'accuracy'])
     assert proc.returncode != 0 and "other settings (['metric'])" in proc.stderr
     assert 'Traceback' not in proc.stderr
+
+
+def test_netadapt_resumes_inside_a_step(fixture_seed, tmp_path, monkeypatch):
+    """Interrupted after three proposals, a second run reuses their scores and fine-tunes only
+    the rest (and the chosen one again, when it was among the first three)."""
+    from mnv3_plugin.search import netadapt as na
+    cfg_path, ckpt = fixture_seed
+    settings = na.Settings(config=str(cfg_path), checkpoint=str(ckpt), target_ratio=0.5,
+                           iters=1, latency_hw=(64, 64), runs=5)
+    real, calls = na.finetune, []
+
+    def interrupted(*args, **kwargs):
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    def search():
+        return na.NetAdapt(Config.fromfile(str(cfg_path)), settings, str(tmp_path), max_steps=1,
+                           progress=False, log=lambda msg: None)
+
+    monkeypatch.setattr(na, 'finetune', interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        search().run()
+    partial = json.loads((tmp_path / 'netadapt_partial.json').read_text())
+    assert len(partial['proposals']) == 3 and not (tmp_path / 'step_1.pth').exists()
+    counted = []
+    monkeypatch.setattr(na, 'finetune', lambda *a, **k: counted.append(1) or real(*a, **k))
+    state = search().run()
+    step = state['steps'][0]
+    first3 = [p['name'] for p in partial['proposals']]
+    assert {p['name']: p['acc'] for p in step['proposals'] if p['name'] in first3} == {
+        p['name']: p['acc'] for p in partial['proposals']}
+    assert len(counted) == len(step['proposals']) - 3 + (step['chosen'] in first3)
+    assert (tmp_path / 'step_1.pth').is_file() and not (tmp_path / PARTIAL).exists()
 
 
 def test_netadapt_errors_are_one_line(fixture_seed, tmp_path):

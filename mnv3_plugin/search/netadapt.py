@@ -460,8 +460,9 @@ class NetAdapt:
 
 
 def plot_trajectory(state: dict, path: str) -> None:
-    """The search on the accuracy-latency plane: every proposal (table latency) and the chosen
-    path (measured latency), seed and target marked. Written atomically."""
+    """The search on the accuracy-latency plane: every proposal and the chosen path by the
+    (calibrated) table, the chosen networks' direct measurements, the target. Written
+    atomically."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -472,10 +473,13 @@ def plot_trajectory(state: dict, path: str) -> None:
         ax.scatter(xs, ys, s=10, c='0.7', label='proposals (table latency)' if s['step'] == 1
                    else None)
     path_pts = [state['seed']] + state['steps']
-    ax.plot([p['measured_ms'] for p in path_pts], [p['acc'] for p in path_pts], 'o-',
-            c='C0', label='chosen (measured latency)')
+    accs = [p['acc'] for p in path_pts]
+    ax.plot([p['lut_ms'] for p in path_pts], accs, 'o-', c='C0',
+            label='chosen (table latency)')
+    ax.scatter([p['measured_ms'] for p in path_pts], accs, facecolors='none', edgecolors='C1',
+               label='chosen (measured latency)', zorder=3)
     for i, p in enumerate(path_pts):
-        ax.annotate('seed' if i == 0 else str(i), (p['measured_ms'], p['acc']),
+        ax.annotate('seed' if i == 0 else str(i), (p['lut_ms'], p['acc']),
                     textcoords='offset points', xytext=(4, 4), fontsize=8)
     ax.axvline(state['target_ms'], c='C3', ls='--', label='target')
     ax.set_xlabel(f'latency (ms, {state["settings"]["backend"]}, 1 thread, batch 1)')
