@@ -43,7 +43,6 @@ def main():
             times[name].append(measure_network(model, (224, 224), args.backend, runs=args.runs))
     base = 'v3large_w100_r224_imagenet'
     base_ms = min(times[base])
-    base_p, base_m = count_params(models[base]), classifier_madds(models[base])
     print(f'{"config":<40} {"params M":>8} {"MAdds M":>8} {"ms":>7} {"d ms":>7} {"d %":>6}  '
           f'paper (what V3 saves)')
     for name, model in models.items():
@@ -53,7 +52,6 @@ def main():
         said = ', '.join(f'{k.replace(" saved by V3", "")}: {v}' for k, v in res.items())
         print(f'{name:<40} {p / 1e6:>8.3f} {m / 1e6:>8.1f} {ms:>7.3f} {ms - base_ms:>+7.3f} '
               f'{100 * (ms - base_ms) / base_ms:>+5.1f}%  {said if name != base else ""}')
-        del p, m
 
 
 if __name__ == '__main__':

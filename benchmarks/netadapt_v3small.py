@@ -20,7 +20,6 @@ minutes with the defaults. Re-running resumes the search from its work dir.
 import argparse
 import json
 import os
-import os.path as osp
 import subprocess
 import sys
 import time

@@ -85,8 +85,8 @@ def test_row_widths_change_the_network_as_stated():
                    out=[None] * 7 + [40, 40] + [None] * 4)
     assert apply_row_widths(s, as_list) == n
     # JSON writes row keys as strings
-    assert normalize_row_widths(dict(out={'7': 40, '-5': 40}), 13) == dict(exp={}, out={7: 40,
-                                                                                         8: 40})
+    widths = normalize_row_widths(dict(out={'7': 40, '-5': 40}), 13)
+    assert widths == dict(exp={}, out={7: 40, 8: 40})
 
 
 def test_row_widths_never_add_a_residual_or_drop_an_expansion():
@@ -121,7 +121,8 @@ def test_row_widths_errors_say_what_to_do(widths, words):
 def test_config_with_row_widths_dumps_reloads_and_builds(tmp_path):
     path = tmp_path / 'adapted.py'
     path.write_text(f"_base_ = {str(SMALL)!r}\n"
-                    "model = dict(backbone=dict(row_widths=dict(exp={4: 64}, out={7: 40, 8: 40})))\n")
+                    'model = dict(backbone=dict(row_widths=dict(\n'
+                    '    exp={4: 64}, out={7: 40, 8: 40})))\n')
     cfg = Config.fromfile(str(path))
     cfg.dump(str(tmp_path / 'dumped.py'))  # what the Runner writes into its work dir
     again = Config.fromfile(str(tmp_path / 'dumped.py'))
@@ -351,6 +352,27 @@ def test_ablation_builds_and_differs_as_the_paper_says(path, large_counts):
         assert d_params < -0.5 and abs(d_madds) < 0.01 * large_counts[1] / 1e6
     with torch.no_grad():
         assert model(torch.randn(1, 3, 224, 224), mode='tensor').shape == (1, 1000)
+
+
+@pytest.mark.parametrize('kwargs,words', [
+    (dict(last_stage='mobile'), ["last_stage must be one of ('efficient', 'original')"]),
+    (dict(stem=dict(channels=20)), ['stem.channels must be a positive multiple of 8', '20']),
+    (dict(stem=dict(width=32)), ["stem: unknown key(s) ['width']"]),
+    (dict(se_squeeze='half'), ["se_squeeze must be None, 'expansion' or 'input'"]),
+])
+def test_redesign_arguments_are_checked(kwargs, words):
+    with pytest.raises(ValueError) as info:
+        MobileNetV3('large', **kwargs)
+    assert '\n' not in str(info.value) and all(w in str(info.value) for w in words)
+
+
+def test_original_last_stage_needs_a_head_width():
+    from mnv3_plugin.models.backbones.mobilenet import MobileNetV2
+    with pytest.raises(ValueError, match='needs a table ending in a bneck and a 1x1 conv2d'):
+        MobileNetV2(last_stage='original')
+    small = MobileNetV3('small', last_stage='original')
+    assert [(s.row.op, s.in_channels, s.mid_channels, s.out_channels)
+            for s in small.specs[-2:]] == [('bneck', 96, 576, 192), ('conv2d', 192, 192, 1024)]
 
 
 def test_stem_ablation_uses_the_stated_nonlinearity():

@@ -189,8 +189,10 @@ class NeckHead(nn.Module):
         return self.head(feats)
 
 
-def network_parts(model: nn.Module, input_hw: Tuple[int, int]) -> List[Tuple[str, nn.Module,
-                                                                              tuple]]:
+Part = Tuple[str, nn.Module, tuple]
+
+
+def network_parts(model: nn.Module, input_hw: Tuple[int, int]) -> List[Part]:
     """Splits a classifier into the units the lookup table times.
 
     Returns:

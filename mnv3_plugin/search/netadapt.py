@@ -243,7 +243,6 @@ class NetAdapt:
         self.max_steps = max_steps
         self.progress = progress
         self.log = log
-        os.makedirs(work_dir, exist_ok=True)
         self.lut = BlockLUT(lut_path or osp.join(work_dir, f'latency_lut_{settings.backend}.json'),
                             settings.backend, runs=settings.runs)
         seed_model = build_model(cfg)
@@ -256,6 +255,7 @@ class NetAdapt:
         self.frozen_rows = (len(self.base_specs) - 1,)
         self.seed_model = self._load_seed(seed_model)
         self.data: Optional[SearchData] = None
+        os.makedirs(work_dir, exist_ok=True)  # only once the inputs are known to be good
 
     # -- pieces -----------------------------------------------------------------------------
     def _load_seed(self, model):
@@ -292,7 +292,7 @@ class NetAdapt:
         d['latency_hw'] = list(d['latency_hw'])
         d['config'] = osp.abspath(d['config'])
         d['checkpoint'] = osp.abspath(d['checkpoint'])
-        return d
+        return json.loads(json.dumps(d))  # as it reads back from the log (tuples -> lists)
 
     # -- the search -------------------------------------------------------------------------
     def run(self) -> dict:

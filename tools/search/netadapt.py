@@ -2,7 +2,8 @@
 
     python tools/search/netadapt.py CONFIG --checkpoint CKPT (--target-ms MS | --target-ratio R)
         [--backend torch] [--iters-per-proposal T] [--work-dir DIR] [--metric ratio|accuracy]
-        [--latency-shape H W] [--delta-ratio 0.01] [--holdout-fraction F] [--max-steps N] [--runs N] [--lut FILE]
+        [--latency-shape H W] [--delta-ratio 0.01] [--holdout-fraction F] [--max-steps N]
+        [--runs N] [--lut FILE]
         [--cfg-options key=value ...]
 
 Each step proposes one width cut per expansion layer and per residual group (each saving at
