@@ -92,7 +92,7 @@ def main():
     except (SearchError, ValueError) as e:
         sys.exit(f'error: {e}')
     last = state['steps'][-1] if state['steps'] else state['seed']
-    print(f'{state["reason"]}: {len(state["steps"])} steps; latency {last["measured_ms"]:.3f} ms '
+    print(f'{state["reason"]}: {len(state["steps"])} steps; latency {last["relative_ms"]:.3f} ms '
           f'(seed {state["seed"]["measured_ms"]:.3f}, target {state["target_ms"]:.3f}); held-out '
           f'acc {last["acc"]:.2f}% (seed {state["seed"]["acc"]:.2f}%)')
     print(f'adapted config: {osp.join(work_dir, state["adapted_config"])}')
