@@ -469,8 +469,8 @@ class NetAdapt:
             f'Params {seed["params_m"]:.3f}M -> {last["params_m"]:.3f}M; MAdds '
             f'{seed["madds_m"]:.1f}M -> {last["madds_m"]:.1f}M at that input.',
             f'Held-out accuracy after {self.s.iters} fine-tune iterations per step: '
-            f'{last["acc"]:.2f}% (seed {seed["acc"]:.2f}%). Train it from scratch with '
-            f'tools/train.py.']
+            f'{last["acc"]:.2f}% (seed {seed["acc"]:.2f}%).',
+            'Train it from scratch with tools/train.py (Section 4.2).']
         write_adapted_config(path, self.s.config, widths_from_json(last['row_widths']),
                              bool(self.cfg.model.backbone.get('row_widths')), header)
         state['adapted_config'] = osp.basename(path)
