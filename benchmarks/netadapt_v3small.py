@@ -10,7 +10,8 @@
 3. builds the uniformly width-scaled V3-Small with the largest multiplier whose latency is not
    above the adapted network's (the baseline NetAdapt must beat or match);
 4. fine-tunes seed, adapted and uniform networks the same way (``--final-iters`` iterations from
-   the seed's weights, transferred by L2 norm) and scores them on the fixture's val split;
+   the seed's weights, transferred by L2 norm; the adapted network also from the weights the
+   search ended with) and scores them on the fixture's val split;
 5. trains the adapted config for one epoch with tools/train.py (it is a normal config);
 6. prints and writes ``results.json`` and ``results.md``.
 
@@ -119,10 +120,16 @@ def main():
     final_data = SearchData(Runner.build_dataloader(cfg.train_dataloader, seed=0), val, [], [])
     results, models = {}, {}
     for name, widths in (('seed', {}), ('netadapt', adapted_widths),
+                         ('netadapt, search weights', adapted_widths),
                          (f'uniform x{factor}', uniform_widths)):
         if widths is None:
             continue
-        model = transfer_weights(seed, build_model(cfg, row_widths=widths))
+        if name == 'netadapt, search weights':  # the weights the search ended with
+            model = build_model(cfg, row_widths=widths)
+            load_checkpoint(model, str(na_dir / log['steps'][-1]['checkpoint']),
+                            map_location='cpu', logger='silent')
+        else:  # the seed's weights, transferred by L2 norm
+            model = transfer_weights(seed, build_model(cfg, row_widths=widths))
         before = evaluate(model, final_data)
         finetune(model, cfg, final_data, args.final_iters, seed=0)
         models[name] = model
@@ -147,10 +154,12 @@ def main():
         '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1'])
 
     total_s = time.monotonic() - start
+    t = os.times()  # CPU time of this process and the tools it ran: the run on an idle machine
+    cpu_s = t.user + t.system + t.children_user + t.children_system
     summary = dict(target_ms=log['target_ms'], seed_ms=log['seed']['measured_ms'],
                    steps=len(log['steps']), reason=log['reason'], iters_per_proposal=args.iters,
                    final_iters=args.final_iters, seed_train_s=seed_s, search_s=search_s,
-                   total_s=total_s, networks=results)
+                   total_s=total_s, cpu_s=cpu_s, networks=results)
     (work / 'results.json').write_text(json.dumps(summary, indent=1))
     lines = [f'NetAdapt on V3-Small (fixture ImageNet 64x64, latency at 224x224, torch deploy, '
              f'1 thread): {summary["steps"]} steps, {summary["reason"]}; target '
@@ -162,8 +171,9 @@ def main():
         lines.append(f'| {name} | {r["measured_ms"]:.3f} | {r["vs_seed"]:.3f} | '
                      f'{r["lut_ms"]:.3f} | {r["params_m"]:.3f} | {r["madds_m"]:.1f} | '
                      f'{r["val_top1_before"]:.1f} | {r["val_top1"]:.1f} |')
-    lines += ['', f'Time: seed training {seed_s / 60:.1f} min, search {search_s / 60:.1f} min, '
-              f'total {total_s / 60:.1f} min.']
+    lines += ['', f'Wall time: seed training {seed_s / 60:.1f} min, search {search_s / 60:.1f} '
+              f'min, total {total_s / 60:.1f} min; CPU time of all its processes '
+              f'{cpu_s / 60:.1f} min.']
     (work / 'results.md').write_text('\n'.join(lines) + '\n')
     print('\n'.join(lines))
     adapted = results['netadapt']

@@ -38,6 +38,8 @@ def parse_args():
     parser.add_argument('--acc', help='JSON {config name: top-1 %%} overriding the metafile')
     parser.add_argument('--backend', default='torch')
     parser.add_argument('--runs', type=int, default=50)
+    parser.add_argument('--repeats', type=int, default=3,
+                        help='measurements per config; the smallest median counts')
     parser.add_argument('--out', default='work_dirs/reward/reward_frontier.png')
     parser.add_argument('--json', help='write the ranking here')
     return parser.parse_args()
@@ -84,7 +86,8 @@ def main():
         cfg = Config.fromfile(path)
         entry = metafile.find(path, models)
         hw = next(iter(config_input_shapes(cfg, entry).values()))
-        return measure_network(build_model(cfg), tuple(hw), args.backend, runs=args.runs), entry
+        return measure_network(build_model(cfg), tuple(hw), args.backend, runs=args.runs,
+                               repeats=args.repeats), entry
 
     target = args.target_ms
     if args.target_config:
