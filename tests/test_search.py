@@ -414,7 +414,7 @@ def test_netadapt_two_steps_resume_and_config(fixture_seed, tmp_path):
     cfg_path, ckpt = fixture_seed
     work = tmp_path / 'na'
     cmd = [PY, 'tools/search/netadapt.py', cfg_path, '--checkpoint', ckpt, '--target-ratio',
-           '0.5', '--iters-per-proposal', '2', '--latency-shape', '224', '224', '--runs', '10',
+           '0.5', '--iters-per-proposal', '2', '--latency-shape', '128', '128', '--runs', '5',
            '--max-steps', '1', '--work-dir', work]
     out = ok(run(cmd))
     assert 'stopped after 1 steps' in out
