@@ -200,8 +200,15 @@ def network_parts(model: nn.Module, input_hw: Tuple[int, int]) -> List[Part]:
         one for neck + head. The key is readable (the row's resolved spec and input size) and
         ends in a digest of the module's ``repr``, so blocks that differ in anything (e.g. the
         activation implementation) never share an entry.
+
+    Raises:
+        ValueError: ``model`` is not a classifier with a table-driven backbone.
     """
-    backbone = model.backbone
+    backbone = getattr(model, 'backbone', None)
+    if not hasattr(backbone, 'specs') or not hasattr(model, 'head'):
+        raise ValueError(f'the lookup table times classifiers with a table-driven backbone '
+                         f'(mnv3_plugin.MobileNetV3, MobileNetV2, MnasNet...); got '
+                         f'{type(model).__name__} with {type(backbone).__name__}')
     shapes: Dict[int, tuple] = {}
     hooks = [layer.register_forward_pre_hook(
         lambda m, args, i=i: shapes.__setitem__(i, tuple(args[0].shape)))

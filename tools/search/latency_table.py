@@ -61,7 +61,10 @@ def main():
         nets = [load(p) for p in args.calibrate_on]
         if len({hw for _, _, hw in nets}) > 1:
             sys.exit('error: --calibrate-on configs must share one input size (use --shape)')
-        cal = lut.calibrate([(n, m) for n, m, _ in nets], nets[0][2], args.repeats)
+        try:
+            cal = lut.calibrate([(n, m) for n, m, _ in nets], nets[0][2], args.repeats)
+        except ValueError as e:
+            sys.exit(f'error: --calibrate-on: {e}')
         lut.save()
         print(f'calibration on {", ".join(n for n, _, _ in nets)}: direct = '
               f'{cal["scale"]:.3f} x table')
@@ -71,7 +74,10 @@ def main():
     for path in args.configs:
         name, model, hw = load(path)
         direct = measure_network(model, hw, args.backend, runs=args.runs, repeats=args.repeats)
-        parts = lut.breakdown(model, hw)
+        try:
+            parts = lut.breakdown(model, hw)
+        except ValueError as e:
+            sys.exit(f'error: {path}: {e}')
         table = sum(ms for _, ms in parts)
         lut.save()
         line = (f'{name[:34]:<34} {f"{hw[0]}x{hw[1]}":>8} {direct:>10.3f} {table:>9.3f} '
