@@ -1,7 +1,7 @@
 """NetAdapt on V3-Small, end to end on the CPU (issue 12's "Done when" benchmark).
 
     python benchmarks/netadapt_v3small.py [--work-dir work_dirs/bench_netadapt] [--ratio 0.8]
-        [--iters 20] [--final-iters 200] [--seed-epochs 30] [--delta-ratio 0.01]
+        [--iters 20] [--final-iters 200] [--seed-epochs 30] [--delta-ratio 0.01] [--size 64]
 
 1. writes fixture ImageNet (4 shape classes, 64x64) and trains the V3-Small row (Table 2) on it
    with the short recipe (``mnv3_plugin.search.fixture``) through tools/train.py: the seed;
@@ -39,6 +39,7 @@ def parse_args():
     parser.add_argument('--final-iters', type=int, default=200)
     parser.add_argument('--seed-epochs', type=int, default=30)
     parser.add_argument('--delta-ratio', type=float, default=0.01)
+    parser.add_argument('--size', type=int, default=64, help='fixture image size')
     parser.add_argument('--num-train', type=int, default=320)
     parser.add_argument('--num-val', type=int, default=80)
     parser.add_argument('--runs', type=int, default=50)
@@ -75,8 +76,8 @@ def main():
     # 1. data and seed
     data_root = work / 'imagenet'
     if not (data_root / 'meta' / 'val.txt').is_file():
-        make_imagenet(data_root, num_train=args.num_train, num_val=args.num_val, size=(64, 64),
-                      seed=0, overwrite=True)
+        make_imagenet(data_root, num_train=args.num_train, num_val=args.num_val,
+                      size=(args.size, args.size), seed=0, overwrite=True)
     cfg_path = write_fixture_config(work / 'v3small_fixture.py', SMALL, data_root, SHAPE_CLASSES,
                                     epochs=args.seed_epochs, batch_size=16, lr=1e-3)
     seed_dir = work / 'seed'
@@ -161,7 +162,8 @@ def main():
                    final_iters=args.final_iters, seed_train_s=seed_s, search_s=search_s,
                    total_s=total_s, cpu_s=cpu_s, networks=results)
     (work / 'results.json').write_text(json.dumps(summary, indent=1))
-    lines = [f'NetAdapt on V3-Small (fixture ImageNet 64x64, latency at 224x224, torch deploy, '
+    lines = [f'NetAdapt on V3-Small (fixture ImageNet {args.size}x{args.size}, latency at '
+             f'224x224, torch deploy, '
              f'1 thread): {summary["steps"]} steps, {summary["reason"]}; target '
              f'{summary["target_ms"]:.3f} ms = {args.ratio} x seed {summary["seed_ms"]:.3f} ms.',
              '', '| network | measured ms | x seed | table ms | params (M) | MAdds (M) | val '
