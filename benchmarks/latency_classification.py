@@ -15,10 +15,10 @@ import copy
 
 import torch
 import torchvision
-from mmpretrain.registry import MODELS
+from mmengine.config import Config
 
 from mnv3_plugin.analysis import interleaved_latency
-from mnv3_plugin.apis import switch_to_deploy
+from mnv3_plugin.apis import build_model, switch_to_deploy
 from mnv3_plugin.models.classifier import classifier_cfg
 from _common import latency_parser
 
@@ -36,8 +36,9 @@ def main():
     for arch in ('large', 'small'):
         ref = getattr(torchvision.models, f'mobilenet_v3_{arch}')(weights=None).eval()
         ref_nhwc = copy.deepcopy(ref).to(memory_format=torch.channels_last)
-        ours = switch_to_deploy(MODELS.build(
-            classifier_cfg(dict(type='mnv3_plugin.MobileNetV3', arch=arch))))
+        ours = switch_to_deploy(build_model(Config(dict(
+            default_scope='mmpretrain',
+            model=classifier_cfg(dict(type='mnv3_plugin.MobileNetV3', arch=arch))))))
         best = interleaved_latency(
             dict(ref=lambda: ref(x), ours=lambda: ours(x, mode='tensor'),
                  ref_nhwc=lambda: ref_nhwc(x_nhwc)),

@@ -8,10 +8,12 @@ import math
 
 import pytest
 import torch
+from mmengine.config import Config
 from torch import nn
 
 import mnv3_plugin  # noqa: F401  (registers the plugin scope)
 from mnv3_plugin.analysis import count_madds, count_params, tensor_forward
+from mnv3_plugin.apis import build_model
 from mnv3_plugin.models.backbones import MnasNet, MobileNetV1, MobileNetV2, MobileNetV3, TableNet
 from mnv3_plugin.models.backbones.tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1,
                                                  MOBILENET_V2, V3_LARGE, V3_SMALL)
@@ -25,8 +27,8 @@ ALL_ARCHS = [(name, arch) for name, cls in BACKBONES.items() for arch in cls.arc
 
 def classifier(backbone, **head_kwargs):
     """The Section 5.1 classifier around a backbone config (head widths from the backbone)."""
-    from mmpretrain.registry import MODELS
-    return MODELS.build(classifier_cfg(backbone, **head_kwargs))
+    return build_model(Config(dict(default_scope='mmpretrain',
+                                   model=classifier_cfg(backbone, **head_kwargs))))
 
 
 def madds(model, size=224, forward=tensor_forward):

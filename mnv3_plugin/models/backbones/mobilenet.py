@@ -12,6 +12,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ...registry import MODELS
 from ..layers import Bottleneck, ConvBNAct
 from . import options as opts
+from .redesigns import apply_last_stage, apply_stem
+from .row_widths import apply_row_widths
 from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE, V3_SMALL,
                      Arch, Row)
 
@@ -39,6 +41,9 @@ class LayerSpec:
         dilation: dilation of the layer's spatial conv.
         in_stride: output stride of the layer's input.
         out_stride: output stride of the layer's output.
+        residual: the block adds its input (inverted residual rows whose table stride is 1 and
+            whose widths match: MobileNetV2, Section 3.3); decided from the table, so neither
+            atrous convolution nor per-row width overrides add or remove one.
     """
     row: Row
     in_channels: int
@@ -49,13 +54,7 @@ class LayerSpec:
     dilation: int
     in_stride: int
     out_stride: int
-
-    @property
-    def residual(self) -> bool:
-        """Inverted residual rows add their input when the table stride is 1 and the widths
-        match (MobileNetV2, Section 3.3; atrous convolution does not create new residuals)."""
-        return (self.row.op == 'bneck' and self.row.stride == 1
-                and self.in_channels == self.out_channels)
+    residual: bool = False
 
 
 def apply_rf2(rows: Sequence[Row], rule: Optional[str]) -> Tuple[Row, ...]:
@@ -175,8 +174,9 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
                 layer_dilation = dilation
         in_stride = cur_stride
         cur_stride *= stride
+        residual = row.op == 'bneck' and row.stride == 1 and in_ch == out_ch
         specs.append(LayerSpec(row, in_ch, mid, out_ch, se_ch, stride, layer_dilation,
-                               in_stride, cur_stride))
+                               in_stride, cur_stride, residual))
         in_ch, table_in = out_ch, row.out
     return specs
 
@@ -238,6 +238,12 @@ class TableNet(BaseModule):
             ``RE=ReLU, R6=ReLU6, HS=mnv3_plugin.HSwish``; for Table 5's "no-opt" column use
             ``act_cfg=dict(HS=dict(type='mnv3_plugin.HSwish', fused=False))``.
         se_gate_cfg: the SE gate; default per arch (h-sigmoid for MobileNetV3, sigmoid MnasNet).
+        row_widths: per-row expansion/output widths in channels, e.g.
+            ``dict(exp={4: 64}, out={2: 16, 3: 16})`` (a NetAdapt result; rules in
+            ``row_widths.py``).
+        last_stage: 'efficient' (Figure 5, the tables) or 'original' (MobileNetV2-style).
+        stem: the first layer, e.g. ``dict(channels=32, nl='RE')`` (Section 5.1 ablation).
+        se_squeeze: SE width rule override: 'expansion' (Section 5.3) or 'input' (MnasNet).
         with_cp: gradient checkpointing of the blocks.
         init_cfg: weight initialisation; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
             loads a converted checkpoint (its recorded options are checked first).
@@ -257,7 +263,8 @@ class TableNet(BaseModule):
     """
     arch_settings: Dict[str, Arch] = {}
     default_nl_cfg = dict(RE=dict(type='ReLU', inplace=True), R6=dict(type='ReLU6', inplace=True),
-                          HS=dict(type='mnv3_plugin.HSwish', inplace=True))
+                          HS=dict(type='mnv3_plugin.HSwish', inplace=True),
+                          SW=dict(type='SiLU'))  # swish: Section 5.1's stem ablation
     gate_cfgs = dict(hsigmoid=dict(type='mnv3_plugin.HSigmoid'), sigmoid=dict(type='Sigmoid'))
 
     def __init__(self,
@@ -277,6 +284,10 @@ class TableNet(BaseModule):
                  act_cfg: Optional[dict] = None,
                  se_gate_cfg: Optional[dict] = None,
                  with_cp: bool = False,
+                 row_widths: Optional[dict] = None,
+                 last_stage: str = 'efficient',
+                 stem: Optional[dict] = None,
+                 se_squeeze: Optional[str] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
                      dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)],
@@ -292,12 +303,21 @@ class TableNet(BaseModule):
                 raise ValueError(f'{type(self).__name__}: unknown arch {arch!r}; valid choices: '
                                  f'{sorted(self.arch_settings)}')
             arch = self.arch_settings[arch]
-        self.arch = replace(arch, rows=apply_nl_layout(apply_rf2(arch.rows, reduced_tail),
-                                                       nl_layout))
+        if se_squeeze not in (None, 'expansion', 'input'):
+            raise ValueError("se_squeeze must be None, 'expansion' or 'input', got "
+                             f'{se_squeeze!r}')
+        # Section 5's redesigns, RF2 and Table 5's nonlinearities: transforms of the one table
+        rows = apply_stem(apply_last_stage(arch.rows, last_stage, arch.head_channels), stem)
+        rows = apply_nl_layout(apply_rf2(rows, reduced_tail), nl_layout)
+        self.arch = replace(arch, rows=rows, se_squeeze=se_squeeze or arch.se_squeeze)
         self.widen_factor = widen_factor  # read by necks that scale with the backbone (SSDLite)
-        self.head_channels = classifier_width(arch, widen_factor, width_rule, reduced_tail)
+        # the original last stage (Figure 5) has its 1280 conv before the pool: a single FC after
+        self.head_channels = 0 if last_stage == 'original' else classifier_width(
+            arch, widen_factor, width_rule, reduced_tail)
         self.specs = resolve_layers(self.arch, widen_factor, width_rule, output_stride,
                                     dilation_rule, fix_last_conv)
+        # per-row widths (a searched network): residual connections stay the table's
+        self.specs = apply_row_widths(self.specs, row_widths, self.arch.se_squeeze)
         self.taps = self._named_taps()
         if out_indices is None:
             out_indices = (len(self.specs) - 1,)

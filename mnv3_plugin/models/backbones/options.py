@@ -25,11 +25,12 @@ META_KEY = 'mnv3_backbone'
 # Options recorded with the weights; the comparison is by the widths they produce, these name
 # the cause. `row_widths` belongs to the search issue's per-row widths, when present.
 WEIGHT_OPTIONS = ('arch', 'widen_factor', 'width_rule', 'reduced_tail', 'fix_last_conv',
-                  'row_widths', 'in_channels', 'nl_layout', 'output_stride', 'dilation_rule')
+                  'row_widths', 'last_stage', 'stem', 'se_squeeze', 'in_channels', 'nl_layout',
+                  'output_stride', 'dilation_rule')
 # Options that decide the weights' shapes (the others are recorded for information:
 # fine-tuning an ImageNet checkpoint at output stride 16, Section 6.4, is the normal use).
 SHAPE_OPTIONS = ('arch', 'widen_factor', 'width_rule', 'reduced_tail', 'fix_last_conv',
-                 'row_widths')
+                 'row_widths', 'last_stage', 'stem', 'se_squeeze')
 # Prefixes of the model-zoo names that host base configs use for their own networks
 # (open-mmlab://resnet50_v1c, torchvision://resnet50...): never weights of this plugin.
 HOST_ZOO_PREFIXES = ('open-mmlab://', 'openmmlab://', 'torchvision://', 'mmcls://',
@@ -189,14 +190,18 @@ def check_options(saved: Optional[dict], backbone, source: str = 'the checkpoint
         f'{mine_text}: build it with {theirs_text} (checkpoint: {describe(saved)})')
 
 
+# What an option that a record leaves out (or records as None) means: the builder's default.
+DEFAULTS = dict(last_stage='efficient')
+
+
 def _differing(theirs: Dict, mine: Dict) -> List[str]:
     diff = []
     for key in SHAPE_OPTIONS:
-        a, b = theirs.get(key), mine.get(key)
+        a, b = (d.get(key) if d.get(key) is not None else DEFAULTS.get(key) for d in (theirs, mine))
         if isinstance(a, (int, float)) and isinstance(b, (int, float)):
             if abs(a - b) > 1e-9:
                 diff.append(key)
-        elif a != b and (key in theirs or key in mine):
+        elif a != b:
             diff.append(key)
     return diff
 

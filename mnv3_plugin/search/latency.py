@@ -1,0 +1,371 @@
+"""Latency model for the search (Section 4): direct measurement and a per-block lookup table.
+
+Direct measurement follows the paper's protocol (Section 6.1.2): one thread, batch 1, warm-up
+runs, then the median of timed runs, on a *backend*: ``'torch'`` is the plugin's deploy mode (BN
+folded into the convs, channels-last). Other backends (ONNX Runtime, OpenVINO) plug in through
+:func:`register_backend`; the deployment package ``mnv3_plugin.deploy`` registers them when it
+provides them.
+
+The lookup table is NetAdapt's (Yang et al., ECCV 2018, Section 4.2): the latency of each block,
+keyed by the block's resolved spec and its input size, measured once on the target and cached in
+a JSON file; a network's estimate is the sum over its blocks plus its classifier. A proposal's
+latency is then a few dictionary look-ups, and measuring a new width costs one block, not a
+network.
+"""
+import copy
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+
+CLOCKS = ('cpu', 'wall')
+
+# backend name -> factory(module, example input, forward) -> zero-argument callable to time
+BACKENDS: Dict[str, Callable] = {}
+
+
+def register_backend(name: str):
+    """Registers a latency backend under ``name`` (decorator).
+
+    The factory is called as ``factory(module, x, forward)`` with an eval-mode module, an example
+    input tensor of shape (1, C, H, W) and ``forward(module, x)`` (how to call the module); it
+    returns a zero-argument callable that runs one inference, the thing that is timed. Export,
+    compilation and session creation belong in the factory, not in the callable.
+    """
+    def wrap(factory: Callable) -> Callable:
+        BACKENDS[name] = factory
+        return factory
+    return wrap
+
+
+@register_backend('torch')
+def torch_deploy_backend(module: nn.Module, x: torch.Tensor,
+                         forward: Callable[[nn.Module, torch.Tensor], object]):
+    """PyTorch in deploy mode: a copy of the module with BN folded into the preceding convs
+    (mmcv's ``fuse_conv_bn``, what ``switch_to_deploy`` does) and channels-last tensors."""
+    from mmcv.cnn import fuse_conv_bn
+    module = fuse_conv_bn(copy.deepcopy(module).eval())
+    module.to(memory_format=torch.channels_last)
+    for m in module.modules():  # the plugin's backbones convert their input themselves
+        if hasattr(m, 'channels_last'):
+            m.channels_last = True
+    x = x.contiguous(memory_format=torch.channels_last)
+    return lambda: forward(module, x)
+
+
+def get_backend(name: str) -> Callable:
+    """The factory of a registered backend.
+
+    Raises:
+        ValueError: the backend is not registered (after trying ``mnv3_plugin.deploy``, which
+            registers the ONNX Runtime and OpenVINO backends where it provides them).
+    """
+    if name not in BACKENDS:
+        try:  # the deployment package registers its runtimes on import
+            import importlib
+            importlib.import_module('mnv3_plugin.deploy')
+        except ImportError:
+            pass
+    if name not in BACKENDS:
+        raise ValueError(f'latency backend {name!r} is not available; available: '
+                         f'{sorted(BACKENDS)} (ONNX Runtime/OpenVINO come with mnv3_plugin.deploy)')
+    return BACKENDS[name]
+
+
+def _call(module, x):
+    return module(x)
+
+
+def time_ms(fn: Callable[[], object], warmup: int = 10, runs: int = 50, threads: int = 1,
+            clock: str = 'cpu', flush_mb: float = 0) -> float:
+    """Median time of ``fn()`` in ms, in the paper's protocol (Section 6.1.2: one thread,
+    batch 1, warm-up runs, then the median of timed runs).
+
+    Args:
+        fn: one inference.
+        warmup: untimed runs first.
+        runs: timed runs.
+        threads: torch intra-op threads during the measurement.
+        clock: ``'cpu'``: the calling thread's CPU time (``time.thread_time``); with one thread
+            the whole inference runs on the calling thread, so this is the time it takes on an
+            idle core, even while other processes load the machine (they only inflate wall
+            time). ``'wall'``: wall-clock time (``time.perf_counter``), as on a dedicated
+            device; use it with several threads or a runtime that computes on its own threads.
+        flush_mb: before each timed run, write a buffer of this many MiB (untimed), so the
+            run starts with the caches holding other data, as a block inside a network does.
+
+    Raises:
+        ValueError: ``clock='cpu'`` with more than one thread, or an unknown clock.
+    """
+    import statistics
+    import time
+    if clock not in CLOCKS:
+        raise ValueError(f'clock must be one of {CLOCKS}, got {clock!r}')
+    if clock == 'cpu' and threads != 1:
+        raise ValueError("clock='cpu' times the calling thread only: use it with threads=1, or "
+                         "clock='wall'")
+    now = time.thread_time if clock == 'cpu' else time.perf_counter
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.inference_mode():
+            for _ in range(warmup):
+                fn()
+            times = []
+            flush = torch.empty(int(flush_mb * 2 ** 18)) if flush_mb else None  # 4-byte floats
+            for _ in range(runs):
+                if flush is not None:
+                    flush.fill_(1.0)
+                start = now()
+                fn()
+                times.append((now() - start) * 1000)
+    finally:
+        torch.set_num_threads(previous)
+    return statistics.median(times)
+
+
+def classifier_forward(model, x):
+    """The network forward of an OpenMMLab classifier (no pre- or post-processing)."""
+    return model(x, mode='tensor')
+
+
+def measure_module(module: nn.Module, input_shape: Sequence[int], backend: str = 'torch',
+                   forward: Callable = _call, warmup: int = 10, runs: int = 50,
+                   threads: int = 1, clock: str = 'cpu', flush_mb: float = 0) -> float:
+    """Median latency of one module in ms (Section 6.1.2 protocol: 1 thread, batch 1).
+
+    Args:
+        module: any module; a deploy copy is timed, the module itself is not changed.
+        input_shape: (1, C, H, W) of the input.
+        backend: a registered backend name.
+        forward: how to call the module.
+        warmup: untimed runs first.
+        runs: timed runs; the median is returned.
+        threads: intra-op threads (the paper: 1).
+        clock, flush_mb: see :func:`time_ms`.
+
+    Returns:
+        Latency in milliseconds.
+    """
+    x = torch.randn(*input_shape)
+    fn = get_backend(backend)(module, x, forward)
+    return time_ms(fn, warmup=warmup, runs=runs, threads=threads, clock=clock,
+                   flush_mb=flush_mb)
+
+
+def measure_network(model: nn.Module, input_hw: Tuple[int, int], backend: str = 'torch',
+                    warmup: int = 10, runs: int = 50, threads: int = 1,
+                    repeats: int = 1, clock: str = 'cpu') -> float:
+    """Direct measurement of a classifier's latency in ms at batch 1 (Section 6.1.2).
+
+    Args:
+        model: an mmpretrain ``ImageClassifier`` (its ``mode='tensor'`` forward is timed).
+        input_hw: input (H, W), e.g. (224, 224).
+        backend, warmup, runs, threads, clock: as :func:`measure_module`.
+        repeats: measure this many times and return the smallest median: on a shared machine
+            other processes only ever add time, in bursts longer than one median.
+    """
+    return min(measure_module(model, (1, 3, *input_hw), backend, classifier_forward, warmup,
+                              runs, threads, clock) for _ in range(max(1, repeats)))
+
+
+class NeckHead(nn.Module):
+    """The part of a classifier after its backbone, as one timed unit: neck, then head."""
+
+    def __init__(self, neck: Optional[nn.Module], head: nn.Module):
+        super().__init__()
+        self.neck = neck
+        self.head = head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feats = (x,)
+        if self.neck is not None:
+            feats = self.neck(feats)
+        return self.head(feats)
+
+
+Part = Tuple[str, nn.Module, tuple]
+
+
+def network_parts(model: nn.Module, input_hw: Tuple[int, int]) -> List[Part]:
+    """Splits a classifier into the units the lookup table times.
+
+    Returns:
+        ``[(key, module, input shape)]``: one entry per backbone row (a ``TableNet`` layer) and
+        one for neck + head. The key is readable (the row's resolved spec and input size) and
+        ends in a digest of the module's ``repr``, so blocks that differ in anything (e.g. the
+        activation implementation) never share an entry.
+
+    Raises:
+        ValueError: ``model`` is not a classifier with a table-driven backbone.
+    """
+    backbone = getattr(model, 'backbone', None)
+    if not hasattr(backbone, 'specs') or not hasattr(model, 'head'):
+        raise ValueError(f'the lookup table times classifiers with a table-driven backbone '
+                         f'(mnv3_plugin.MobileNetV3, MobileNetV2, MnasNet...); got '
+                         f'{type(model).__name__} with {type(backbone).__name__}')
+    shapes: Dict[int, tuple] = {}
+    hooks = [layer.register_forward_pre_hook(
+        lambda m, args, i=i: shapes.__setitem__(i, tuple(args[0].shape)))
+        for i, layer in enumerate(backbone.layers)]
+    try:
+        with torch.no_grad():
+            out = backbone.eval()(torch.zeros(1, 3, *input_hw))
+    finally:
+        for h in hooks:
+            h.remove()
+    parts = []
+    for i, (layer, spec) in enumerate(zip(backbone.layers, backbone.specs)):
+        shape = shapes[i]
+        row = spec.row
+        name = (f'{row.op} k{row.kernel} s{spec.stride} d{spec.dilation} '
+                f'{spec.in_channels}>{spec.mid_channels}>{spec.out_channels} se{spec.se_channels} '
+                f'{spec.row.nl} @{shape[2]}x{shape[3]}')
+        parts.append((_key(name, layer), layer, shape))
+    tail = NeckHead(getattr(model, 'neck', None), model.head)
+    shape = tuple(out[-1].shape)
+    parts.append((_key(f'neck+head {shape[1]}@{shape[2]}x{shape[3]}', tail), tail, shape))
+    return parts
+
+
+def _key(name: str, module: nn.Module) -> str:
+    return f'{name} #{hashlib.sha1(repr(module).encode()).hexdigest()[:10]}'
+
+
+class BlockLUT:
+    """NetAdapt's latency lookup table: per-block latencies, measured once, cached in JSON.
+
+    Args:
+        path: JSON file; read if it exists, written (atomically) by :meth:`save`. None keeps
+            the table in memory.
+        backend: a registered backend name.
+        warmup, runs, threads, clock: the measurement protocol of each entry (see
+            :func:`time_ms`).
+        flush_mb: each timed run of a block starts after writing this many MiB, so that, as
+            inside a network, the block's weights are not in the core's caches (timed alone and
+            warm, the blocks of V3-Large summed to 27% less than the network on this
+            machine's 1 MiB L2 / 32 MiB L3 CPU; after an 8 MiB flush, 6% less).
+
+    Raises:
+        ValueError: ``path`` holds a table measured with another backend, thread count or on
+            another machine type (delete it or use another path).
+    """
+
+    def __init__(self, path: Optional[str] = None, backend: str = 'torch', warmup: int = 10,
+                 runs: int = 50, threads: int = 1, clock: str = 'cpu', flush_mb: float = 8):
+        get_backend(backend)
+        self.path = path
+        self.backend = backend
+        self.warmup, self.runs, self.threads, self.clock = warmup, runs, threads, clock
+        self.flush_mb = flush_mb
+        self.meta = dict(backend=backend, threads=threads, clock=clock, flush_mb=flush_mb,
+                         torch=torch.__version__, machine=platform.machine(),
+                         processor=_cpu_name())
+        self.entries: Dict[str, float] = {}
+        self.measured = 0  # entries measured by this instance (not read from the file)
+        # direct ~= scale x (sum of entries) + offset_ms, see calibrate()
+        self.calibration: dict = dict(scale=1.0, offset_ms=0.0, networks=[])
+        if path and os.path.isfile(path):
+            with open(path) as f:
+                data = json.load(f)
+            theirs = data.get('meta', {})
+            diff = {k: (theirs.get(k), v) for k, v in self.meta.items() if theirs.get(k) != v}
+            if diff:
+                raise ValueError(f'latency table {path} was measured under other conditions '
+                                 f'{diff}; delete it or pass another path')
+            self.entries = {k: float(v) for k, v in data['entries'].items()}
+            self.calibration = data.get('calibration', self.calibration)
+
+    def lookup(self, key: str, module: nn.Module, input_shape: Sequence[int]) -> float:
+        """The entry for ``key`` in ms, measuring ``module`` at ``input_shape`` if absent."""
+        if key not in self.entries:
+            self.entries[key] = measure_module(module, input_shape, self.backend, _call,
+                                               self.warmup, self.runs, self.threads, self.clock,
+                                               self.flush_mb)
+            self.measured += 1
+        return self.entries[key]
+
+    def network_ms(self, model: nn.Module, input_hw: Tuple[int, int],
+                   calibrated: bool = False) -> float:
+        """Estimated latency in ms of a classifier: the sum of its blocks' and head's entries
+        (NetAdapt's estimate), or with ``calibrated`` that sum through :meth:`calibrate`'s
+        line."""
+        total = sum(ms for _, ms in self.breakdown(model, input_hw))
+        if calibrated:
+            total = self.calibration['scale'] * total + self.calibration['offset_ms']
+        return total
+
+    def calibrate(self, models: Sequence[Tuple[str, nn.Module]], input_hw: Tuple[int, int],
+                  repeats: int = 3) -> dict:
+        """Fits direct ~= scale x (sum of entries) on whole networks (``offset_ms`` stays 0).
+
+        Blocks timed alone run faster than inside a network (their weights stay in the
+        core's cache between timed runs; in a network the other blocks evict them) and the
+        classifier's own call overhead is in no block: the sum underestimates by a roughly
+        constant factor. One line fitted on a few networks corrects that for others.
+
+        Args:
+            models: ``[(name, classifier)]``; the scale is their least-squares fit.
+            input_hw: input size of the measurements.
+            repeats: direct measurements per network (the smallest median is kept).
+
+        Returns:
+            The calibration (also kept and saved with the table): ``scale``, ``offset_ms`` and
+            per network its name, direct and summed ms.
+        """
+        points = []
+        for name, model in models:
+            direct = measure_network(model, input_hw, self.backend, self.warmup, self.runs,
+                                     self.threads, repeats, self.clock)
+            points.append(dict(name=name, input=list(input_hw), direct_ms=direct,
+                               table_ms=self.network_ms(model, input_hw)))
+        # least squares through the origin: a free offset, fitted on a few noisy points of
+        # similar size, extrapolates badly (tried: scale 2.4, offset -3.5 ms)
+        xs = [p['table_ms'] for p in points]
+        ys = [p['direct_ms'] for p in points]
+        scale = sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs)
+        self.calibration = dict(scale=scale, offset_ms=0.0, networks=points)
+        return self.calibration
+
+    def breakdown(self, model: nn.Module, input_hw: Tuple[int, int]) -> List[Tuple[str, float]]:
+        """``[(part key, ms)]`` of a classifier, one per part (see :func:`network_parts`);
+        identical blocks appear once per occurrence."""
+        return [(key, self.lookup(key, module, shape))
+                for key, module, shape in network_parts(model, input_hw)]
+
+    def save(self) -> None:
+        """Writes the table to ``path`` (atomically: a failed write leaves the old file)."""
+        if self.path:
+            atomic_write_json(self.path, dict(meta=self.meta, entries=self.entries,
+                                              calibration=self.calibration))
+
+
+def atomic_write_json(path: str, data) -> None:
+    """Writes JSON to ``path`` through a temporary file, so ``path`` is never half written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-', suffix='.json')
+    try:
+        with os.fdopen(fd, 'w') as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _cpu_name() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()

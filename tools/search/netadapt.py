@@ -1,0 +1,106 @@
+"""NetAdapt (Section 4.2): adapt a network to a latency target on this machine.
+
+    python tools/search/netadapt.py CONFIG --checkpoint CKPT (--target-ms MS | --target-ratio R)
+        [--backend torch] [--iters-per-proposal T] [--work-dir DIR] [--metric ratio|accuracy]
+        [--latency-shape H W] [--delta-ratio 0.01] [--holdout-fraction F] [--max-steps N]
+        [--runs N] [--lut FILE]
+        [--cfg-options key=value ...]
+
+Each step proposes one width cut per expansion layer and per residual group (each saving at
+least 1% of the seed's latency by the block lookup table), fine-tunes every proposal for T
+iterations with the config's recipe, scores it on a held-out part of the training set and keeps
+the best by dAcc/|dLatency|, until the measured latency is at or below the target. Writes to the
+work dir (default work_dirs/netadapt/<config stem>): <config stem>_netadapt.py (the adapted
+network: train it with tools/train.py), netadapt_log.json, step_<k>.pth, trajectory.png and the
+latency table latency_lut_<backend>.json. Run the same command again to resume.
+"""
+import argparse
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='the seed: a classification config')
+    parser.add_argument('--checkpoint', required=True, help="the seed's trained weights")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument('--target-ms', type=float, help='target latency in ms')
+    target.add_argument('--target-ratio', type=float,
+                        help="target as a fraction of the seed's measured latency, e.g. 0.8")
+    parser.add_argument('--backend', default='torch',
+                        help='latency backend: torch (deploy mode); onnxruntime/openvino where '
+                        'mnv3_plugin.deploy provides them')
+    parser.add_argument('--iters-per-proposal', type=int, default=100, metavar='T',
+                        help='fine-tune iterations per proposal (the paper: 10000)')
+    parser.add_argument('--work-dir', help='default: work_dirs/netadapt/<config stem>')
+    parser.add_argument('--metric', choices=['ratio', 'accuracy'], default='ratio',
+                        help='ratio: max dAcc/|dLatency| (the paper); accuracy: the original '
+                        "NetAdapt's smallest accuracy drop")
+    parser.add_argument('--latency-shape', type=int, nargs=2, metavar=('H', 'W'),
+                        help="input size for latency (default: the config's img_size or 224)")
+    parser.add_argument('--delta-ratio', type=float, default=0.01,
+                        help="least latency cut per proposal, as a fraction of the seed's "
+                        'latency (the paper: 0.01)')
+    parser.add_argument('--holdout-fraction', type=float, default=0.2,
+                        help='part of the training set that scores the proposals')
+    parser.add_argument('--max-steps', type=int, help='stop after this many steps')
+    parser.add_argument('--runs', type=int, default=50, help='timed runs per measurement')
+    parser.add_argument('--lut', help='latency table JSON (default: in the work dir)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override settings in the config, key=value')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    if not osp.isfile(args.config):
+        sys.exit(f'error: config file {args.config!r} not found')
+    if args.target_ratio is not None and not 0 < args.target_ratio < 1:
+        sys.exit(f'error: --target-ratio must be in (0, 1), got {args.target_ratio}')
+    if args.target_ms is not None and args.target_ms <= 0:
+        sys.exit(f'error: --target-ms must be positive, got {args.target_ms}')
+    if args.iters_per_proposal < 0:
+        sys.exit('error: --iters-per-proposal must be >= 0')
+    import torch
+    torch.set_num_threads(1)  # the paper's latency protocol; fine-tunes run on one thread too
+    import mnv3_plugin  # noqa: F401
+    from mnv3_plugin.search.netadapt import NetAdapt, SearchError, Settings
+    try:
+        cfg = Config.fromfile(args.config)
+    except Exception as e:
+        sys.exit(f'error: cannot load config {args.config!r}: {type(e).__name__}: {e}')
+    cfg.merge_from_dict(args.cfg_options)
+    size = cfg.get('img_size', 224)
+    hw = tuple(args.latency_shape or (size if isinstance(size, (list, tuple)) else (size, size)))
+    work_dir = args.work_dir or osp.join(
+        'work_dirs', 'netadapt', osp.splitext(osp.basename(args.config))[0])
+    settings = Settings(config=args.config, checkpoint=args.checkpoint,
+                        target_ms=args.target_ms, target_ratio=args.target_ratio,
+                        backend=args.backend, iters=args.iters_per_proposal, metric=args.metric,
+                        delta_ratio=args.delta_ratio,
+                        latency_hw=hw, holdout_fraction=args.holdout_fraction, runs=args.runs,
+                        seed=args.seed, extra=dict(cfg_options=args.cfg_options))
+    try:
+        search = NetAdapt(cfg, settings, work_dir, lut_path=args.lut, max_steps=args.max_steps,
+                          progress=not args.no_progress)
+        state = search.run()
+    except (SearchError, ValueError) as e:
+        sys.exit(f'error: {e}')
+    last = state['steps'][-1] if state['steps'] else state['seed']
+    print(f'{state["reason"]}: {len(state["steps"])} steps; latency {last["relative_ms"]:.3f} ms '
+          f'(seed {state["seed"]["measured_ms"]:.3f}, target {state["target_ms"]:.3f}); held-out '
+          f'acc {last["acc"]:.2f}% (seed {state["seed"]["acc"]:.2f}%)')
+    print(f'adapted config: {osp.join(work_dir, state["adapted_config"])}')
+    print(f'log: {osp.join(work_dir, "netadapt_log.json")}; plot: '
+          f'{osp.join(work_dir, state["plot"])}')
+    if not state['done']:
+        sys.exit(2 if args.max_steps is None else 0)
+
+
+if __name__ == '__main__':
+    main()
