@@ -41,7 +41,7 @@ def compare_outputs(ref: Sequence[torch.Tensor], got: Sequence[torch.Tensor],
     """
     if len(ref) != len(got):
         return CheckResult(False, f'{what}: {len(got)} outputs, expected {len(ref)}', float('inf'))
-    worst = 0.0
+    worst, scale = 0.0, 0.0
     for i, (r, g) in enumerate(zip(ref, got)):
         if tuple(r.shape) != tuple(g.shape):
             return CheckResult(False, f'{what}[{i}]: shape {tuple(g.shape)}, expected '
@@ -51,9 +51,10 @@ def compare_outputs(ref: Sequence[torch.Tensor], got: Sequence[torch.Tensor],
             if diff != diff:  # NaN
                 diff = float('inf')
             worst = max(worst, diff)
+            scale = max(scale, r.abs().max().item())
     ok = worst <= atol
-    return CheckResult(ok, f'{what} max |diff| {worst:.2e} {"<=" if ok else ">"} {atol:.0e}',
-                       worst)
+    return CheckResult(ok, f'{what} max |diff| {worst:.2e} {"<=" if ok else ">"} {atol:.0e} '
+                       f'(|{what}| up to {scale:.3g})', worst, dict(scale=scale))
 
 
 def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

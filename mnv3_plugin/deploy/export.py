@@ -197,7 +197,8 @@ def check_backend(model: nn.Module, backend: Callable, inputs: Sequence[torch.Te
                     max_per_img=test_cfg.get('max_per_img')))
         worst = max(raw, key=lambda r: (not r.ok, r.max_diff))
         where = f'{runtime} vs PyTorch, {len(xs)} image(s) at {size[0]}x{size[1]}'
-        results.append(CheckResult(worst.ok, f'{where}: {worst.line}', worst.max_diff))
+        results.append(CheckResult(worst.ok, f'{where}: {worst.line}', worst.max_diff,
+                                   worst.details))
         for d in dets:
             results.append(CheckResult(d.ok, f'{where}: {d.line}', details=d.details))
     return results
@@ -238,6 +239,9 @@ def export_checked(model: nn.Module, fmt: str, out: str, inputs: Sequence[torch.
     fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(out)}.', suffix=f'.partial.{fmt}',
                                dir=osp.dirname(out))
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; the output gets the usual mode
     try:
         if fmt == 'onnx':
             export_onnx(net, example, tmp, dynamic, opset, net.output_names())

@@ -18,6 +18,10 @@ import argparse
 import os.path as osp
 import sys
 import time
+import warnings
+
+# mmengine imports pkg_resources at import time: not the user's concern here
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 
 def parse_args():
