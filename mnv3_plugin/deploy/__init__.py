@@ -7,9 +7,11 @@
 - :mod:`.quantize`: NNCF post-training quantization and QAT in the mmengine loop;
 - :mod:`.latency`: the paper's latency protocol on each backend.
 
-Heavy dependencies (onnx, onnxruntime, openvino, nncf) are imported only where used; a missing
+Importing it registers ``mnv3_plugin.QuantizationRunner`` (int8 configs list
+``custom_imports=dict(imports=['mnv3_plugin', 'mnv3_plugin.deploy'])``). Heavy dependencies (onnx, onnxruntime, openvino, nncf) are imported only where used; a missing
 one raises :class:`DeployError` naming requirements/deploy.txt.
 """
 from .errors import DeployError, require
+from .quantize import QuantizationRunner  # noqa: F401  (registers runner_type)
 
-__all__ = ['DeployError', 'require']
+__all__ = ['DeployError', 'QuantizationRunner', 'require']

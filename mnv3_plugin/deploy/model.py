@@ -36,6 +36,15 @@ def build_from_config(cfg) -> nn.Module:
     return build_model(cfg)
 
 
+def default_input_shape(cfg) -> Tuple[int, int]:
+    """(H, W) at which the config is evaluated: the metafile's ``Ours.Input`` (the first, when
+    several), else the config's ``img_size``, else 224."""
+    from .. import metafile
+    from ..analysis import config_input_shapes
+    entry = metafile.find(cfg.filename, metafile.load_models()) if cfg.filename else None
+    return tuple(next(iter(config_input_shapes(cfg, entry).values())))
+
+
 def task_of(model: nn.Module) -> str:
     """'classifier', 'segmentor' or 'detector' from the model's OpenMMLab base class.
 

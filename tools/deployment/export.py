@@ -52,13 +52,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def default_shape(cfg):
-    from mnv3_plugin import metafile
-    from mnv3_plugin.analysis import config_input_shapes
-    entry = metafile.find(cfg.filename, metafile.load_models())
-    return next(iter(config_input_shapes(cfg, entry).values()))
-
-
 def main():
     args = parse_args()
     from mnv3_plugin.deploy import DeployError
@@ -86,7 +79,7 @@ def run(args):
     from mnv3_plugin.deploy import DeployError
     from mnv3_plugin.deploy.export import export_checked
     from mnv3_plugin.deploy.images import check_inputs
-    from mnv3_plugin.deploy.model import check_shape, load_model, task_of
+    from mnv3_plugin.deploy.model import check_shape, default_input_shape, load_model, task_of
 
     if not osp.isfile(args.config):
         raise DeployError(f'config file {args.config!r} not found')
@@ -97,7 +90,7 @@ def run(args):
             from None
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    shape = tuple(args.shape) if args.shape else tuple(default_shape(cfg))
+    shape = tuple(args.shape) if args.shape else default_input_shape(cfg)
     start = time.monotonic()
     model = load_model(cfg, args.checkpoint)
     task = task_of(model)

@@ -113,8 +113,13 @@ def clamped_avg_pool2d(x: torch.Tensor, kernel: Tuple[int, int],
     Returns:
         (N, C, H', W'): H' = (max(H, kh) - kh) // sh + 1, likewise W'.
     """
-    pad_h = torch.sym_max(x.shape[2], kernel[0]) - x.shape[2]
-    pad_w = torch.sym_max(x.shape[3], kernel[1]) - x.shape[3]
+    h, w = x.shape[2], x.shape[3]
+    if torch.jit.is_tracing():
+        # TorchScript's tracer (torch.onnx.export(dynamo=False), the int8 route) hands sizes
+        # over as tensors and records a static graph anyway
+        h, w = int(h), int(w)
+    pad_h = torch.sym_max(h, kernel[0]) - h
+    pad_w = torch.sym_max(w, kernel[1]) - w
     pooled = F.avg_pool2d(F.pad(x, (0, pad_w, 0, pad_h)), kernel, stride)
     # the fraction of real pixels in each window (1 where nothing was padded)
     real = F.avg_pool2d(F.pad(torch.ones_like(x[:1, :1]), (0, pad_w, 0, pad_h)), kernel, stride)
