@@ -199,7 +199,6 @@ def test_tool_exports_and_prints_its_check(tmp_path):
 @pytest.mark.parametrize('args,needles', [
     (['--format', 'tflite'], ["unsupported format 'tflite'", 'onnx, pt2']),
     (['--shape', 16, 16], ['--shape 16 16 is too small', 'at least 32']),
-    (['--check-shape', 64, 64], ['--check-shape needs --dynamic']),
 ])
 def test_tool_bad_arguments(tmp_path, args, needles):
     out = tmp_path / 'm.onnx'

@@ -8,8 +8,9 @@
 - :mod:`.latency`: the paper's latency protocol on each backend.
 
 Importing it registers ``mnv3_plugin.QuantizationRunner`` (int8 configs list
-``custom_imports=dict(imports=['mnv3_plugin', 'mnv3_plugin.deploy'])``). Heavy dependencies (onnx, onnxruntime, openvino, nncf) are imported only where used; a missing
-one raises :class:`DeployError` naming requirements/deploy.txt.
+``custom_imports=dict(imports=['mnv3_plugin', 'mnv3_plugin.deploy'])``). Heavy dependencies
+(onnx, onnxruntime, openvino, nncf) are imported only where used; a missing one raises
+:class:`DeployError` naming requirements/deploy.txt.
 """
 from .errors import DeployError, require
 from .quantize import QuantizationRunner  # noqa: F401  (registers runner_type)

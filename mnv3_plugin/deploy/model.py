@@ -197,3 +197,7 @@ def check_shape(model: nn.Module, shape: Sequence[int], dynamic: bool = False) -
     if min(h, w) < stride:
         raise DeployError(f'--shape {h} {w} is too small: the network downsamples by '
                           f'{stride}, so both sides must be at least {stride} pixels')
+    if dynamic and min(h, w) <= stride:
+        raise DeployError(f'--shape {h} {w} with --dynamic: export at a size above {stride} '
+                          f'(at {stride} the last feature map is 1x1, a size torch.export fixes '
+                          f'in the graph); the exported graph accepts {stride + 1} to 4096')

@@ -112,8 +112,9 @@ def run(args):
     if not out.endswith('.' + args.format):
         raise DeployError(f'--out {out!r} must end in .{args.format} for --format '
                           f'{args.format}')
-    print(f'exporting {stem} ({task}, {"no checkpoint: random weights" if not args.checkpoint else args.checkpoint}) '
-          f'to {args.format} at {shape[0]}x{shape[1]}{" (dynamic H, W)" if args.dynamic else ""}')
+    weights = args.checkpoint or 'no checkpoint: random weights'
+    print(f'exporting {stem} ({task}, {weights}) to {args.format} at {shape[0]}x{shape[1]}'
+          f'{" (dynamic H, W)" if args.dynamic else ""}')
     torch.manual_seed(0)
     report = export_checked(model, args.format, out, inputs, args.dynamic, args.opset)
     size_mb = osp.getsize(report.path) / 2**20
