@@ -17,22 +17,21 @@ Models: torchvision's ``ssdlite320_mobilenet_v3_large(weights=None, weights_back
 (which turns on the reduced tail, RF2, when no backbone weights are given; 6 anchors on every
 map; 91 outputs), our Table 6 "V3" row (no RF2: a larger model, 0.61B MAdds vs 0.58B) and "V3
 dagger" row, both built with 90 classes (91 outputs) as the released models and torchvision.
-Ours run in deploy mode (``SSDLite.switch_to_deploy``: BN folded into every conv of backbone,
-neck and head, channels-last memory format); torchvision's model is used as it comes.
+Ours run in deploy mode (``mnv3_plugin.apis.switch_to_deploy``: BN folded into every
+conv of backbone, neck and head, the backbone in channels-last memory format); torchvision's
+model is used as it comes.
 Target: V3 / torchvision at most 1.0. The "eager" columns time our models as built (eval mode,
 BN unfolded, NCHW), and the last line torchvision's model converted to channels-last, so the part
 of the gain that is the memory format alone can be told apart.
 """
-import argparse
 import copy
 
 import torch
 import torchvision
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 
-import mnv3_plugin  # noqa: F401  (registers the modules)
-from mnv3_plugin.analysis import count_madds, count_params, measure_latency
+from mnv3_plugin.analysis import count_madds, count_params, interleaved_latency, tensor_forward
+from mnv3_plugin.apis import build_model, load_config, switch_to_deploy
+from _common import latency_parser
 
 CONFIGS = {
     'V3': 'configs/detection/ssdlite_v3large_w100_r320_coco.py',
@@ -41,59 +40,31 @@ CONFIGS = {
 
 
 def build_ours(path: str, num_classes: int = 90):
-    from mmdet.registry import MODELS
-    cfg = Config.fromfile(path)
+    cfg = load_config(path)
     cfg.model.bbox_head.num_classes = num_classes
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model.eval()
+    return build_model(cfg, init_weights=True)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--runs', type=int, default=50)
-    parser.add_argument('--warmup', type=int, default=10)
-    parser.add_argument('--rounds', type=int, default=3)
-    args = parser.parse_args()
-    init_default_scope('mmdet')
-    from mmengine.logging import MMLogger
-    MMLogger.get_current_instance().setLevel('WARNING')  # init_weights logs every tensor
-
+    args = latency_parser(__doc__).parse_args()
     torch.manual_seed(0)
     x = torch.randn(1, 3, 320, 320)
+    x_nhwc = x.contiguous(memory_format=torch.channels_last)
     ref = torchvision.models.detection.ssdlite320_mobilenet_v3_large(
         weights=None, weights_backbone=None).eval()
-    models = {'torchvision': ref}
-    for name, path in CONFIGS.items():
-        models[name] = build_ours(path)
-
-    def run_ref():
-        ref.head(list(ref.backbone(x).values()))
-
     ref_nhwc = copy.deepcopy(ref).to(memory_format=torch.channels_last)
-    x_nhwc = x.contiguous(memory_format=torch.channels_last)
-
-    def run_ref_nhwc():
-        ref_nhwc.head(list(ref_nhwc.backbone(x_nhwc).values()))
-
-    fns = {'torchvision': run_ref, 'torchvision NHWC': run_ref_nhwc}
+    fns = {'torchvision': lambda: ref.head(list(ref.backbone(x).values())),
+           'torchvision NHWC': lambda: ref_nhwc.head(list(ref_nhwc.backbone(x_nhwc).values()))}
     info = {}
-    for name in CONFIGS:
-        model = models[name]
+    for name, path in CONFIGS.items():
+        model = build_ours(path)
         info[name] = (count_params(model),
-                      count_madds(model, (1, 3, 320, 320),
-                                  forward=lambda m, t: m(t, mode='tensor')))
+                      count_madds(model, (1, 3, 320, 320), tensor_forward))
         eager = copy.deepcopy(model)  # eval mode as built, for the "no deploy" column
-        model.switch_to_deploy()
+        switch_to_deploy(model)
         fns[name] = (lambda m: (lambda: m(x, mode='tensor')))(model)
         fns[name + ' eager'] = (lambda m: (lambda: m(x, mode='tensor')))(eager)
-
-    times = {name: [] for name in fns}
-    for _ in range(args.rounds):
-        for name, fn in fns.items():
-            times[name].append(measure_latency(fn, args.warmup, args.runs, threads=1))
-    best = {name: min(v) for name, v in times.items()}
+    best = interleaved_latency(fns, args.rounds, args.warmup, args.runs, args.threads)
     print(f'single-thread batch-1 latency at 320x320, network forward to raw head outputs '
           f'(median of {args.runs} runs after {args.warmup} warm-up, best of {args.rounds} '
           f'rounds); torch {torch.__version__}, torchvision {torchvision.__version__}')
@@ -102,8 +73,8 @@ def main():
           f'{"eager ms":>9} {"ratio":>6}')
     ref_madds = count_madds(ref, (1, 3, 320, 320),
                             forward=lambda m, t: m.head(list(m.backbone(t).values())))
-    print(f'{"torchvision":<12} {count_params(ref):>10,} {ref_madds / 1e9:>6.3f}B {"":>10} {"":>6} '
-          f'{tv:>9.2f} {1.0:>6.2f}')
+    print(f'{"torchvision":<12} {count_params(ref):>10,} {ref_madds / 1e9:>6.3f}B {"":>10} '
+          f'{"":>6} {tv:>9.2f} {1.0:>6.2f}')
     for name in CONFIGS:
         params, madds = info[name]
         dep, eag = best[name], best[name + ' eager']

@@ -19,8 +19,7 @@ import time
 import torch
 from mmengine.config import Config
 
-import mnv3_plugin  # noqa: F401
-from mnv3_plugin.analysis import build_model
+from mnv3_plugin.apis import build_model
 
 OURS = 'configs/classification/v3large_w100_r224_imagenet.py'
 THEIRS = 'mmpretrain::mobilenet_v3/mobilenet-v3-large_8xb128_in1k.py'
@@ -72,8 +71,8 @@ def main():
     theirs = make_step(THEIRS, args.device, args.batch, False)
     best = {'ours': 0.0, 'mmpretrain': 0.0}
     for _ in range(args.rounds):  # interleaved, best of rounds for each
-        best['mmpretrain'] = max(best['mmpretrain'], images_per_second(theirs, args.steps,
-                                                                        args.batch))
+        best['mmpretrain'] = max(best['mmpretrain'],
+                                 images_per_second(theirs, args.steps, args.batch))
         best['ours'] = max(best['ours'], images_per_second(ours, args.steps, args.batch))
     print(f'training throughput, batch {args.batch}, 224x224, {args.device}, '
           f'{torch.get_num_threads()} threads')

@@ -1,9 +1,12 @@
-"""Fixes for upstream bugs of the pinned stack, applied when ``mnv3_plugin`` is imported.
+"""Fixes for upstream bugs of the pinned stack, applied when the host they fix is used.
 
 Each fix patches one function or class of an installed package at run time (installed files are
 never edited), names its upstream issue, and has a test in tests/test_compat.py that shows the
-failure with the fix disabled. To disable fixes (to check whether upstream has fixed the bug),
-set ``MNV3_PLUGIN_DISABLE_FIXES=name1,name2`` (or ``all``) before importing the plugin.
+failure with the fix disabled. Importing ``mnv3_plugin`` applies the mmengine fixes (mmengine is
+used by every host); a fix of another host (mmdet) is applied right after that host's module is
+first imported, so a classification-only user never imports mmdet or mmseg. To disable fixes (to
+check whether upstream has fixed the bug), set ``MNV3_PLUGIN_DISABLE_FIXES=name1,name2`` (or
+``all``) before importing the plugin.
 
 Fixes:
 - ``checkpoint_weights_only``: mmengine 0.10.7 calls ``torch.load`` without ``weights_only``;
@@ -20,6 +23,17 @@ Fixes:
   which torch's DDP rejects for a CPU module, and SyncBN raises on CPU tensors. For CPU modules
   the fix drops ``device_ids`` and reverts SyncBN to BN (what mmengine already does for a single
   process).
+- ``plugin_config_scope``: mmengine resolves ``_base_ = 'pkg::path'`` only for the packages
+  of a hard-coded list (``mmengine.config.utils.MODULE2PACKAGE``), and finds the package's
+  ``.mim/configs`` through its distribution's location, which for an editable (PEP 660) install
+  or a PYTHONPATH checkout is not the package's folder; it also scopes every dict of such a base
+  to the package (``_scope_``), while the plugin's configs are written for their host's scope
+  (``default_scope`` of the host runtime they inherit; the plugin's own modules are named
+  ``mnv3_plugin.X``). The fix adds ``mnv3_plugin`` to the list, points it at the imported
+  package and leaves its configs in their host's scope, so
+  ``_base_ = 'mnv3_plugin::segmentation/...'`` works from any install once the plugin is
+  imported (the project's tools import it before loading a config). Upstream: the list is not
+  extensible (mmengine/config/utils.py).
 - ``ssd_head_loss_cls``: mmdet 3.3.0's ``BaseDenseHead._predict_by_feat_single`` reads
   ``self.loss_cls``, which ``SSDHead`` never sets: validation and inference crash with
   "'SSDHead' object has no attribute 'loss_cls'". Upstream: open-mmlab/mmdetection#11780,
@@ -27,22 +41,28 @@ Fixes:
   when the head has none (SSD computes its classification loss inline).
 """
 import functools
+import importlib.abc
 import os
 import os.path as osp
+import sys
 from typing import Callable, Dict, List
 
 import torch
 
 FIXES: Dict[str, Callable[[], None]] = {}
+HOST_OF: Dict[str, str] = {}  # fix name -> the module whose import triggers it
 APPLIED: List[str] = []
 
 
-def _fix(func: Callable[[], None]) -> Callable[[], None]:
-    FIXES[func.__name__.lstrip('_')] = func
-    return func
+def _fix(host: str):
+    def register(func: Callable[[], None]) -> Callable[[], None]:
+        name = func.__name__.lstrip('_')
+        FIXES[name], HOST_OF[name] = func, host
+        return func
+    return register
 
 
-@_fix
+@_fix('mmengine')
 def _checkpoint_weights_only() -> None:
     from mmengine.runner import checkpoint as ckpt
 
@@ -56,7 +76,7 @@ def _checkpoint_weights_only() -> None:
     ckpt.load_from_local = load_from_local
 
 
-@_fix
+@_fix('mmengine')
 def _dist_cpu_init() -> None:
     from mmengine.dist import utils as dist_utils
 
@@ -79,7 +99,7 @@ def _dist_cpu_init() -> None:
         setattr(dist_utils, name, cpu_aware(getattr(dist_utils, name)))
 
 
-@_fix
+@_fix('mmengine')
 def _ddp_cpu_module() -> None:
     from mmengine.model import MMDistributedDataParallel, revert_sync_batchnorm
 
@@ -97,7 +117,30 @@ def _ddp_cpu_module() -> None:
     MMDistributedDataParallel.__init__ = __init__
 
 
-@_fix
+@_fix('mmengine')
+def _plugin_config_scope() -> None:
+    from mmengine.config import config as config_module
+    from mmengine.config import utils as config_utils
+    package_dir = osp.dirname(osp.abspath(__file__))
+    config_utils.MODULE2PACKAGE.setdefault('mnv3_plugin', 'mnv3_plugin')
+    get_installed_path = config_module.get_installed_path
+
+    @functools.wraps(get_installed_path)
+    def installed_path(package: str) -> str:
+        return package_dir if package == 'mnv3_plugin' else get_installed_path(package)
+
+    config_module.get_installed_path = installed_path
+    get_cfg_path = config_module.Config._get_cfg_path
+
+    @functools.wraps(get_cfg_path)
+    def cfg_path_in_host_scope(cfg_path: str, filename: str):
+        path, scope = get_cfg_path(cfg_path, filename)
+        return path, (None if scope == 'mnv3_plugin' else scope)
+
+    config_module.Config._get_cfg_path = staticmethod(cfg_path_in_host_scope)
+
+
+@_fix('mmdet.models.dense_heads')
 def _ssd_head_loss_cls() -> None:
     from mmdet.models.dense_heads import SSDHead
 
@@ -112,16 +155,65 @@ def _ssd_head_loss_cls() -> None:
     SSDHead.__init__ = __init__
 
 
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs callbacks right after a module is first imported (a post-import hook)."""
+
+    def __init__(self):
+        self.pending: Dict[str, List[Callable[[], None]]] = {}
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in self.pending:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, 'find_spec'):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None:
+                break
+        else:
+            return None
+        callbacks, exec_module = self.pending.pop(fullname), spec.loader.exec_module
+
+        def exec_then_fix(module):
+            exec_module(module)
+            for callback in callbacks:
+                callback()
+        spec.loader.exec_module = exec_then_fix
+        return spec
+
+
+_HOOK = _AfterImport()
+
+
+def _apply(name: str) -> None:
+    if name not in APPLIED:
+        FIXES[name]()
+        APPLIED.append(name)
+
+
 def apply_all() -> List[str]:
-    """Applies every fix not disabled by ``MNV3_PLUGIN_DISABLE_FIXES``, once."""
+    """Applies every fix not disabled by ``MNV3_PLUGIN_DISABLE_FIXES``, once: at once when its
+    host is already imported, else right after the host's first import.
+
+    Returns:
+        The names of the fixes applied so far.
+
+    Raises:
+        ValueError: the variable names a fix that does not exist.
+    """
     disabled = {s.strip() for s in os.environ.get('MNV3_PLUGIN_DISABLE_FIXES', '').split(',')}
     unknown = disabled - set(FIXES) - {'', 'all'}
     if unknown:
         raise ValueError(f'MNV3_PLUGIN_DISABLE_FIXES names unknown fixes {sorted(unknown)}; '
                          f'valid: {sorted(FIXES)} or all')
-    for name, fix in FIXES.items():
-        if name in APPLIED or name in disabled or 'all' in disabled:
+    for name in FIXES:
+        if name in disabled or 'all' in disabled:
             continue
-        fix()
-        APPLIED.append(name)
+        host = HOST_OF[name]
+        if host == 'mmengine' or host in sys.modules:
+            _apply(name)
+        else:
+            _HOOK.pending.setdefault(host, []).append(functools.partial(_apply, name))
+    if _HOOK.pending and _HOOK not in sys.meta_path:
+        sys.meta_path.insert(0, _HOOK)
     return APPLIED

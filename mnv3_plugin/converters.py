@@ -6,18 +6,21 @@ The result is the state dict of an mmpretrain ``ImageClassifier`` whose backbone
 ``tools/model_converters/{torchvision,timm}2mnv3.py``. The structure of each block is read from
 the checkpoint itself (which convs exist, which is depthwise), so one converter serves Large,
 Small, any width, RF2 and both width rules.
+
+The converted file also records the backbone options its weights require (arch, width, width
+rule, RF2: :func:`infer_backbone_options`, read from the tensors' shapes) where the backbone
+looks for them on loading, so a converted checkpoint loaded into a backbone built with other
+options fails naming the option (:func:`mnv3_plugin.models.backbones.options.check_options`).
 """
-import argparse
+import os
 import os.path as osp
 import re
-import sys
 from collections import OrderedDict, defaultdict
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional
 
 import torch
 
 StateDict = Dict[str, torch.Tensor]
-_BN_KEYS = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
 
 
 def _name_convs(convs: List[str], sd: StateDict, weight_key: str = '{}.weight') -> Dict[str, str]:
@@ -116,27 +119,128 @@ def convert_timm(sd: StateDict) -> StateDict:
     return out
 
 
+# Widths tried first when inferring a checkpoint's multiplier (the published ones), then a grid.
+_PREFERRED_WIDTHS = (1.0, 0.75, 0.5, 1.25, 0.35, 1.5, 2.0)
 
-def run_cli(convert, source: str, doc: str) -> None:
-    """The command line of tools/model_converters/*2mnv3.py."""
-    parser = argparse.ArgumentParser(description=doc,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('src', help=f'{source} checkpoint (.pth): a state dict or a dict with '
-                        "'state_dict' / 'model'")
-    parser.add_argument('dst', help='where to write the converted checkpoint')
-    args = parser.parse_args()
-    if not osp.isfile(args.src):
-        sys.exit(f'error: checkpoint {args.src!r} not found. Nothing is downloaded: save the '
-                 f'{source} weights to a file first.')
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
+
+def row_widths_of(state_dict: StateDict, prefix: str = 'backbone.') -> List[List[int]]:
+    """Per-row ``[mid, out, se]`` widths (channels) of a plugin-layout state dict.
+
+    Args:
+        state_dict: keys ``{prefix}layers.{row}.{conv|expand|dw|se|project}...``.
+        prefix: the backbone's key prefix.
+
+    Returns:
+        One entry per row, in row order (as :func:`~mnv3_plugin.models.backbones.options.record`
+        writes them).
+    """
+    rows = sorted({int(m.group(1)) for k in state_dict
+                   for m in [re.match(re.escape(prefix) + r'layers\.(\d+)\.', k)] if m})
+    widths = []
+    for i in rows:
+        p = f'{prefix}layers.{i}.'
+        if f'{p}conv.weight' in state_dict:  # conv2d row: mid is its input width
+            w = state_dict[f'{p}conv.weight']
+            widths.append([int(w.shape[1]), int(w.shape[0]), 0])
+            continue
+        mid = int(state_dict[f'{p}dw.conv.weight'].shape[0])
+        out = int(state_dict[f'{p}project.conv.weight'].shape[0])
+        se = state_dict.get(f'{p}se.fc1.weight')
+        widths.append([mid, out, 0 if se is None else int(se.shape[0])])
+    return widths
+
+
+def infer_backbone_options(state_dict: StateDict, source: str = 'tf',
+                           backbone_type: str = 'MobileNetV3') -> Optional[dict]:
+    """The backbone options whose widths equal a converted checkpoint's, as recorded by
+    :func:`~mnv3_plugin.models.backbones.options.record`.
+
+    Every arch, RF2 rule and width rule is tried with the published multipliers first, then
+    multipliers 0.05 to 3.0 in steps of 0.01; the first whose per-row widths all equal the
+    checkpoint's wins. The width rule of ``source`` (``'torchvision'`` or ``'tf'``/timm) is
+    tried first, so a 1.0 checkpoint is recorded under its library's rule (both agree there).
+
+    Returns:
+        ``dict(type=..., options=..., widths=...)``, or None when no option set matches.
+    """
+    from .models.backbones import mobilenet
+    cls = getattr(mobilenet, backbone_type)
+    widths = row_widths_of(state_dict)
+    rules = ('torchvision', 'tf') if source == 'torchvision' else ('tf', 'torchvision')
+    grid = list(_PREFERRED_WIDTHS) + [round(0.05 + 0.01 * i, 2) for i in range(296)]
+    for arch_name, arch in cls.arch_settings.items():
+        if len(arch.rows) != len(widths):
+            continue
+        for tail in (None, 'detection', 'segmentation'):
+            rows = mobilenet.apply_rf2(arch.rows, tail)
+            table = mobilenet.replace(arch, rows=rows)
+            for rule in rules:
+                for w in grid:
+                    specs = mobilenet.resolve_layers(table, w, rule)
+                    if [[s.mid_channels, s.out_channels, s.se_channels] for s in specs] == widths:
+                        options = dict(arch=arch_name, widen_factor=w, width_rule=rule,
+                                       reduced_tail=tail, fix_last_conv=None, nl_layout='table')
+                        return dict(type=backbone_type, options=options, widths=widths)
+    return None
+
+
+def with_backbone_record(state_dict: StateDict, record: Optional[dict]) -> StateDict:
+    """``state_dict`` carrying ``record`` where a loading backbone looks for it (the state
+    dict's ``_metadata['backbone']``, as a saved model's)."""
+    from .models.backbones.options import META_KEY
+    out = OrderedDict(state_dict)
+    out._metadata = OrderedDict()
+    if record is not None:
+        out._metadata['backbone'] = {'version': 1, META_KEY: record}
+    return out
+
+
+class ConversionError(ValueError):
+    """A checkpoint file that is missing or is not of the expected reference layout."""
+
+
+def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
+                 source: str) -> int:
+    """Converts a checkpoint file and writes ``dict(state_dict=..., meta=...)`` to ``dst``.
+
+    ``meta['backbone']`` (and the state dict's ``_metadata['backbone']``, which the backbone
+    reads on loading) records the backbone options the weights require
+    (:func:`infer_backbone_options`; None when no option set of the plugin matches).
+
+    The output is written to a temporary file and renamed, so a failed conversion leaves no
+    half-written ``dst``.
+
+    Args:
+        src: a state dict, or a dict holding one under ``'state_dict'`` / ``'model'``.
+        dst: where to write the converted checkpoint.
+        convert: :func:`convert_torchvision` or :func:`convert_timm`.
+        source: the reference's name, for messages and the checkpoint meta.
+
+    Returns:
+        The number of tensors converted.
+
+    Raises:
+        ConversionError: ``src`` is missing, not a checkpoint, or not of that layout.
+    """
+    if not osp.isfile(src):
+        raise ConversionError(f'checkpoint {src!r} not found. Nothing is downloaded: save the '
+                              f'{source} weights to a file first.')
+    try:
+        ckpt = torch.load(src, map_location='cpu', weights_only=False)
+    except Exception as e:
+        raise ConversionError(f'{src} is not a readable checkpoint ({type(e).__name__}: {e})')
     if isinstance(ckpt, dict):
         for key in ('state_dict', 'model'):
             if isinstance(ckpt.get(key), dict):
                 ckpt = ckpt[key]
     try:
         state_dict = convert(ckpt)
-    except KeyError as e:
-        sys.exit(f'error: {args.src} does not look like a {source} MobileNetV3 checkpoint: {e}')
-    torch.save(dict(state_dict=state_dict, meta=dict(converted_from=source, src=args.src)),
-               args.dst)
-    print(f'converted {len(state_dict)} tensors from {args.src} -> {args.dst}')
+    except (KeyError, AttributeError) as e:
+        raise ConversionError(f'{src} does not look like a {source} MobileNetV3 checkpoint: '
+                              f'{e}')
+    record = infer_backbone_options(state_dict, source)
+    meta = dict(converted_from=source, src=src, backbone=record)
+    tmp = f'{dst}.part'
+    torch.save(dict(state_dict=with_backbone_record(state_dict, record), meta=meta), tmp)
+    os.replace(tmp, dst)
+    return len(state_dict)

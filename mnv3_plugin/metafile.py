@@ -14,17 +14,35 @@ Each task metafile has ``Collections`` (optional) and ``Models``; one model per 
         Config: configs/segmentation/lraspp_v3large_os16_cityscapes.py
         Task: Semantic Segmentation                   # or Image Classification / Object Detection
         Paper:
-          Table: '7'                                  # the paper's table
+          Table: '7'                                  # the paper's table (or 'Figure 7')
           Row: '8'                                    # the row label as printed
-          Results: {mIoU: 72.36, Params (M): 1.51, MAdds (B): 9.74, CPU f (s): 2.47}
-        Ours:                                         # measured by tools/analysis/complexity.py
-          Params (M): 1.507
-          MAdds (B): 9.57
-          Input: [1024, 2048]                         # where MAdds were counted
-        Notes: why a number differs from the paper, where it does
+          Results: {mIoU: 72.36, Params (M): 1.51, MAdds f (B): 9.74}   # as printed
+          Also In: [...]                              # other tables the row appears in
+        Ours:                                         # what the code computes, one item per
+          - Input: [1025, 2049]                       # input size (H, W) and class count
+            Num Classes: 19
+            Params (M): 1.507
+            MAdds (B): 9.57
+            Paper Columns: {Params (M): Params (M), MAdds (B): MAdds f (B)}
+        Known Gaps:                                   # paper columns no released definition
+          MAdds h (B): why                            # reproduces, with the reason
+        Notes: anything else a reader should know
 
-``Paper.Results`` holds the paper's numbers for the row with the column names as printed;
-``Ours`` holds this plugin's counts, kept equal to what the code computes by the tests.
+A recipe sibling (a config that trains a row's network with a public reproduction's schedule,
+e.g. ``v3large-timmrecipe_w100_r224_imagenet``) has the same ``Paper`` block (Table, Row,
+Results; no ``Also In``: it is not a row of its own) and the same ``Ours`` as its row, plus::
+
+        Variant Of: v3large_w100_r224_imagenet        # the row's config name
+        Reproduced:                                   # what the public recipe reached
+          Results: {Top-1: 75.77}                     # as published (their metric names)
+          Source: huggingface/pytorch-image-models/docs/training_hparam_examples.md
+                                                      # repository/path, or a list of them
+          Recipe: RMSProp lr 0.064 at batch 1024, x0.973 every 2.4 epochs, ...   # one line
+
+A row has one config (entries without ``Variant Of``); recipe siblings are listed beside it.
+``Ours`` is kept equal to :func:`mnv3_plugin.analysis.config_complexity` by
+tests/test_metafile.py, which also compares each number with the paper column its
+``Paper Columns`` names (within the task's tolerance) unless that column is a Known Gap.
 """
 from pathlib import Path
 from typing import Dict, List, Optional, Union
@@ -35,21 +53,20 @@ ROOT = Path(__file__).resolve().parents[1]
 INDEX = ROOT / 'configs' / 'metafile.yml'
 TASKS = ('Image Classification', 'Semantic Segmentation', 'Object Detection')
 REQUIRED = ('Name', 'Config', 'Task', 'Paper', 'Ours')
-
-# Input sizes (H, W) of the MAdds columns whose size is fixed by the paper, for entries that do
-# not give ``Ours.Input``: Tables 7-8 count at full (f) and half (h) Cityscapes resolution, and
-# the metafile also records TF DeepLab's evaluation crops (k x 16 + 1), where the paper's counts
-# come from (docs/segmentation.md).
-MADDS_INPUTS = {'MAdds f (B)': (1024, 2048), 'MAdds h (B)': (512, 1024),
-                'MAdds f TF crop (B)': (1025, 2049), 'MAdds h TF crop (B)': (513, 1025)}
+COUNT_KEYS = ('Params (M)', 'MAdds (M)', 'MAdds (B)')
+UNITS = {'Params (M)': 1e6, 'MAdds (M)': 1e6, 'MAdds (B)': 1e9}
 
 
 class MetafileError(ValueError):
-    """A metafile entry is missing a field or points at a missing config."""
+    """A metafile entry is missing a field, breaks the schema or points at a missing config."""
 
 
 def load_models(index: Union[str, Path] = INDEX) -> List[dict]:
-    """All model entries of the index, validated, in file order."""
+    """All model entries of the index, validated, in file order.
+
+    Raises:
+        MetafileError: an imported file is missing or an entry breaks the schema.
+    """
     index = Path(index)
     data = yaml.safe_load(index.read_text()) or {}
     models = []
@@ -60,23 +77,90 @@ def load_models(index: Union[str, Path] = INDEX) -> List[dict]:
         for entry in (yaml.safe_load(path.read_text()) or {}).get('Models', []):
             _validate(entry, path)
             models.append(entry)
-    models.extend(_validate(e, index) or e for e in data.get('Models', []))
+    _validate_variants(models, index)
     return models
 
 
+def _validate_reproduced(entry: dict, source: Path) -> None:
+    name, rep = entry.get('Name'), entry.get('Reproduced')
+    if ('Variant Of' in entry) != (rep is not None):
+        raise MetafileError(f'{source}: {name}: a recipe sibling needs both Variant Of and '
+                            'Reproduced')
+    if rep is None:
+        return
+    if not isinstance(rep, dict) or set(rep) != {'Results', 'Source', 'Recipe'}:
+        raise MetafileError(f'{source}: {name}: Reproduced must have exactly Results, Source '
+                            f'and Recipe, got {rep}')
+    results = rep['Results']
+    if not (isinstance(results, dict) and results
+            and all(isinstance(v, (int, float)) for v in results.values())):
+        raise MetafileError(f'{source}: {name}: Reproduced Results must map metric names to '
+                            f'published numbers, got {results}')
+    sources = rep['Source'] if isinstance(rep['Source'], list) else [rep['Source']]
+    if not sources or not all(isinstance(s, str) and s.count('/') >= 2 for s in sources):
+        raise MetafileError(f'{source}: {name}: Reproduced Source must be '
+                            f"'owner/repository/path' (or a list of them), got {rep['Source']}")
+    if not (isinstance(rep['Recipe'], str) and rep['Recipe'].strip()):
+        raise MetafileError(f'{source}: {name}: Reproduced Recipe must be a one-line summary')
+    if 'Also In' in entry['Paper']:
+        raise MetafileError(f'{source}: {name}: a recipe sibling has no Also In (its row has)')
+
+
+def _validate_variants(models: List[dict], index: Path) -> None:
+    """Each recipe sibling names a row entry of the same table and row."""
+    rows = {e['Name']: e for e in models if 'Variant Of' not in e}
+    for e in models:
+        if 'Variant Of' not in e:
+            continue
+        row = rows.get(e['Variant Of'])
+        if row is None:
+            raise MetafileError(f'{index}: {e["Name"]}: Variant Of {e["Variant Of"]!r} is not '
+                                'a row entry')
+        if any(str(e['Paper'][k]) != str(row['Paper'][k]) for k in ('Table', 'Row')):
+            raise MetafileError(f'{index}: {e["Name"]}: its Paper Table/Row differ from those '
+                                f'of {row["Name"]}')
+
+
 def _validate(entry: dict, source: Path) -> None:
+    name = entry.get('Name')
     missing = [k for k in REQUIRED if k not in entry]
     if missing:
-        raise MetafileError(f'{source}: model {entry.get("Name")!r} lacks {missing}')
+        raise MetafileError(f'{source}: model {name!r} lacks {missing}')
     if entry['Task'] not in TASKS:
-        raise MetafileError(f'{source}: {entry["Name"]}: Task must be one of {TASKS}')
+        raise MetafileError(f'{source}: {name}: Task must be one of {TASKS}')
     if not (ROOT / entry['Config']).is_file():
-        raise MetafileError(f'{source}: {entry["Name"]}: config {entry["Config"]} not found')
-    if Path(entry['Config']).stem != entry['Name']:
-        raise MetafileError(f'{source}: Name {entry["Name"]!r} must be the config file stem')
+        raise MetafileError(f'{source}: {name}: config {entry["Config"]} not found')
+    if Path(entry['Config']).stem != name:
+        raise MetafileError(f'{source}: Name {name!r} must be the config file stem')
     for key in ('Table', 'Row'):
         if key not in entry['Paper']:
-            raise MetafileError(f'{source}: {entry["Name"]}: Paper lacks {key}')
+            raise MetafileError(f'{source}: {name}: Paper lacks {key}')
+    results = entry['Paper'].get('Results') or {}
+    if not isinstance(entry['Ours'], list) or not entry['Ours']:
+        raise MetafileError(f'{source}: {name}: Ours must be a list of measurements')
+    for item in entry['Ours']:
+        if not (isinstance(item.get('Input'), list) and len(item['Input']) == 2
+                and isinstance(item.get('Num Classes'), int)):
+            raise MetafileError(f'{source}: {name}: each Ours item needs Input: [H, W] and '
+                                f'Num Classes: N, got {item}')
+        for ours, paper in (item.get('Paper Columns') or {}).items():
+            if ours not in item or paper not in results:
+                raise MetafileError(f'{source}: {name}: Paper Columns maps {ours!r} to '
+                                    f'{paper!r}, but one of them is missing')
+    for column, reason in (entry.get('Known Gaps') or {}).items():
+        if column not in results or not str(reason).strip():
+            raise MetafileError(f'{source}: {name}: Known Gap {column!r} needs a printed '
+                                'column and a reason')
+    _validate_reproduced(entry, source)
+
+
+def comparisons(entry: dict) -> List[tuple]:
+    """(ours key, our value, paper column, paper value, measurement) for each comparison an
+    entry declares."""
+    results = entry['Paper'].get('Results') or {}
+    return [(ours, item[ours], paper, results[paper], item)
+            for item in entry['Ours']
+            for ours, paper in (item.get('Paper Columns') or {}).items()]
 
 
 def find(name_or_config: str, models: Optional[List[dict]] = None) -> Optional[dict]:
@@ -88,13 +172,17 @@ def find(name_or_config: str, models: Optional[List[dict]] = None) -> Optional[d
     return None
 
 
-def by_table(table: str, models: Optional[List[dict]] = None) -> List[dict]:
-    """Entries of one paper table (e.g. '3', '7'), in file order."""
+def by_table(table: str, models: Optional[List[dict]] = None,
+             recipes: bool = False) -> List[dict]:
+    """Entries of one paper table (e.g. '3', '7', 'Figure 7'), in file order: one per row, and
+    with ``recipes`` also the recipe siblings (entries with ``Variant Of``)."""
     return [e for e in (models if models is not None else load_models())
-            if str(e['Paper']['Table']) == str(table)]
+            if str(table) in (str(e['Paper']['Table']), *map(str, e['Paper'].get('Also In', [])))
+            and (recipes or 'Variant Of' not in e)]
 
 
 def group_by_table(models: Optional[List[dict]] = None) -> Dict[str, List[dict]]:
+    """Entries grouped by their primary table, in file order, recipe siblings included."""
     groups: Dict[str, List[dict]] = {}
     for entry in models if models is not None else load_models():
         groups.setdefault(str(entry['Paper']['Table']), []).append(entry)

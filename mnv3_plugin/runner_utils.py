@@ -1,13 +1,23 @@
-"""What tools/train.py and tools/test.py share: config loading and the OpenMMLab CLI flags."""
+"""What the command-line tools share: the OpenMMLab flags, config loading, one-line errors.
+
+Library code raises exceptions (:class:`~mnv3_plugin.apis.ConfigError`,
+:class:`~mnv3_plugin.data_check.DataRootError`, :class:`~mnv3_plugin.converters.ConversionError`);
+:func:`run_cli` turns them into ``error: ...`` on stderr and a non-zero exit, never a traceback.
+"""
 import argparse
 import os
 import os.path as osp
 import sys
+from typing import Callable, Optional
 
 from mmengine.config import Config, DictAction
 
+from .apis import ConfigError, host_of
+from .apis import load_config as _load_config
+
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """--work-dir, --cfg-options, --launcher and --local-rank, as OpenMMLab's tools."""
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
@@ -20,35 +30,37 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def load_config(args: argparse.Namespace) -> Config:
-    """Loads ``args.config`` and applies --cfg-options, --work-dir and --launcher."""
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    if not osp.isfile(args.config):
-        sys.exit(f'error: config file {args.config!r} not found (configs are under '
-                 f'configs/classification, configs/detection and configs/segmentation)')
-    import mnv3_plugin  # noqa: F401  (compatibility fixes and the registry scope)
-    try:
-        cfg = Config.fromfile(args.config)
-    except Exception as e:  # a broken config: say which file and why, not a deep traceback
-        sys.exit(f'error: cannot load config {args.config!r}: {type(e).__name__}: {e}')
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
+def load_config(config: str, cfg_options: Optional[dict] = None, work_dir: Optional[str] = None,
+                launcher: str = 'none', local_rank: int = 0) -> Config:
+    """Loads a config for a tool: --cfg-options applied, the launcher and work dir set.
+
+    The work dir defaults to ``./work_dirs/<config stem>`` (OpenMMLab's convention).
+
+    Raises:
+        ConfigError: the file is missing or does not load.
+    """
+    os.environ.setdefault('LOCAL_RANK', str(local_rank))
+    cfg = _load_config(config, cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """:func:`load_config` from the flags of :func:`add_common_args`, for a config of a
+    supported host (raises :class:`~mnv3_plugin.apis.ConfigError` otherwise)."""
+    cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher,
+                      args.local_rank)
+    host_of(cfg)
     return cfg
 
 
 def task_of(cfg: Config) -> str:
     """'mmpretrain', 'mmdet' or 'mmseg', from the config's default scope."""
-    scope = cfg.get('default_scope')
-    if scope not in ('mmpretrain', 'mmdet', 'mmseg'):
-        sys.exit(f'error: the config\'s default_scope is {scope!r}; expected mmpretrain, mmdet '
-                 f'or mmseg (inherit a host default_runtime.py)')
-    return scope
+    return host_of(cfg)
 
 
 def enable_show_dir(cfg: Config, show_dir: str, show: bool = False,
@@ -70,3 +82,34 @@ def enable_show_dir(cfg: Config, show_dir: str, show: bool = False,
         cfg.visualizer['vis_backends'] = [dict(type='LocalVisBackend')]
 
 
+def user_errors() -> tuple:
+    """The exception types that mean "the user gave something wrong" (one-line errors)."""
+    from .converters import ConversionError
+    from .data_check import DataRootError
+    from .models.backbones.options import CheckpointOptionError
+    return (ConfigError, DataRootError, ConversionError, CheckpointOptionError)
+
+
+def run_cli(main: Callable[[], object]) -> None:
+    """Runs a tool's ``main``; a user error ends it with ``error: <message>`` and exit code 2."""
+    try:
+        main()
+    except user_errors() as e:
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)
+
+
+def converter_cli(convert: Callable, source: str, doc: str) -> None:
+    """The command line of tools/model_converters/*2mnv3.py: ``SRC DST``."""
+    from .converters import convert_file
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('src', help=f'{source} checkpoint (.pth): a state dict or a dict with '
+                        "'state_dict' / 'model'")
+    parser.add_argument('dst', help='where to write the converted checkpoint')
+    args = parser.parse_args()
+
+    def main():
+        count = convert_file(args.src, args.dst, convert, source)
+        print(f'converted {count} tensors from {args.src} -> {args.dst}')
+    run_cli(main)

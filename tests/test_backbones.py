@@ -1,9 +1,9 @@
 """Backbones against the paper's tables and the reference implementations.
 
-Targets are the paper's columns and ../shared/notes/reference-numbers.md (counts of the released
-models, measured with torchvision/timm/TF-slim), never this code's own output.
+Targets are the paper's columns and the reference implementations (torchvision's and timm's
+MobileNetV3 and MobileNetV2 built offline with random weights, whose counts and outputs ours
+must equal, and torchvision's published weight metadata), never this code's own output.
 """
-import itertools
 import math
 
 import pytest
@@ -11,12 +11,11 @@ import torch
 from torch import nn
 
 import mnv3_plugin  # noqa: F401  (registers the plugin scope)
-from mnv3_plugin.analysis import count_madds, count_params
-from mnv3_plugin.models.backbones import (MnasNet, MobileNetV1, MobileNetV2, MobileNetV3,
-                                          TableNet)
+from mnv3_plugin.analysis import count_madds, count_params, tensor_forward
+from mnv3_plugin.models.backbones import MnasNet, MobileNetV1, MobileNetV2, MobileNetV3, TableNet
 from mnv3_plugin.models.backbones.tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1,
                                                  MOBILENET_V2, V3_LARGE, V3_SMALL)
-from mnv3_plugin.models.classifier import build_classifier as classifier
+from mnv3_plugin.models.classifier import classifier_cfg
 from mnv3_plugin.models.layers import HSwish
 
 BACKBONES = {'MobileNetV3': MobileNetV3, 'MobileNetV2': MobileNetV2, 'MnasNet': MnasNet,
@@ -24,98 +23,89 @@ BACKBONES = {'MobileNetV3': MobileNetV3, 'MobileNetV2': MobileNetV2, 'MnasNet': 
 ALL_ARCHS = [(name, arch) for name, cls in BACKBONES.items() for arch in cls.arch_settings]
 
 
-def madds(model, size=224):
-    return count_madds(model, (1, 3, size, size), lambda m, x: m(x, mode='tensor'))
+def classifier(backbone, **head_kwargs):
+    """The Section 5.1 classifier around a backbone config (head widths from the backbone)."""
+    from mmpretrain.registry import MODELS
+    return MODELS.build(classifier_cfg(backbone, **head_kwargs))
 
 
-# (backbone kwargs, classifier head width, params, MAdds in M) from reference-numbers.md
+def madds(model, size=224, forward=tensor_forward):
+    return count_madds(model, (1, 3, size, size), forward)
+
+
+def reference(name, **kwargs):
+    """A reference model built offline: torchvision's ``name`` or timm's ``timm:name``."""
+    if name.startswith('timm:'):
+        timm = pytest.importorskip('timm')
+        return timm.create_model(name[5:], pretrained=False, **kwargs)
+    import torchvision
+    return getattr(torchvision.models, name)(weights=None, **kwargs)
+
+
+# Our backbone options -> the reference model with the same definition: torchvision's
+# (its width rule, reduced_tail) and timm's tf_ ports of the released TF models ('tf' rule).
 EXACT = {
-    'large-1.0': (dict(arch='large'), 1280, 5_483_032, 216.6),
-    'large-0.75': (dict(arch='large', widen_factor=0.75), 1280, 3_993_528, 154.6),
+    'large-1.0': (dict(arch='large'), 'mobilenet_v3_large', {}),
+    'large-0.75': (dict(arch='large', widen_factor=0.75), 'timm:tf_mobilenetv3_large_075', {}),
     'large-0.75-torchvision': (dict(arch='large', widen_factor=0.75, width_rule='torchvision'),
-                               960, 3_377_576, 140.0),
-    'small-1.0': (dict(arch='small'), 1024, 2_542_856, 56.5),
-    'small-0.75': (dict(arch='small', widen_factor=0.75), 1024, 2_041_872, 43.4),
-    # torchvision reduced_tail (RF2, detection rule; its head halves too)
-    'large-rf2': (dict(arch='large', reduced_tail='detection'), 640, 2_569_352, 182.3),
-    'small-rf2': (dict(arch='small', reduced_tail='detection'), 512, 1_099_672, 43.8),
+                               'mobilenet_v3_large', dict(width_mult=0.75)),
+    'small-1.0': (dict(arch='small'), 'mobilenet_v3_small', {}),
+    'small-0.75': (dict(arch='small', widen_factor=0.75), 'timm:tf_mobilenetv3_small_075', {}),
+    'large-rf2': (dict(arch='large', reduced_tail='detection'), 'mobilenet_v3_large',
+                  dict(reduced_tail=True)),
+    'small-rf2': (dict(arch='small', reduced_tail='detection'), 'mobilenet_v3_small',
+                  dict(reduced_tail=True)),
 }
 
 
+def reference_madds(model, size=224):
+    return madds(model, size, lambda m, x: m(x))
+
+
 @pytest.mark.parametrize('key', EXACT)
-def test_v3_params_exact_and_madds(key):
-    kwargs, head, params, madds_m = EXACT[key]
-    model = classifier(dict(type='mnv3_plugin.MobileNetV3', **kwargs), head)
-    assert count_params(model) == params
-    assert madds(model) / 1e6 == pytest.approx(madds_m, rel=0.01)
+def test_v3_params_and_madds_equal_the_reference(key):
+    kwargs, ref_name, ref_kwargs = EXACT[key]
+    model = classifier(dict(type='mnv3_plugin.MobileNetV3', **kwargs))
+    ref = reference(ref_name, **ref_kwargs)
+    assert count_params(model) == count_params(ref)
+    assert madds(model) == reference_madds(ref)
 
 
-SWEEP = {'large': {96: 43.1, 128: 73.4, 160: 112.5, 192: 160.2, 256: 281.7},
-         'small': {96: 12.1, 128: 19.8, 160: 29.8, 192: 42.1, 256: 73.2}}
+@pytest.mark.parametrize('arch', ['large', 'small'])
+def test_v3_matches_torchvision_published_metadata(arch):
+    """torchvision's IMAGENET1K_V1 weight metadata (num_params, GFLOPS) describe our 1.0 models."""
+    import torchvision
+    meta = getattr(torchvision.models, f'MobileNet_V3_{arch.capitalize()}_Weights'
+                   ).IMAGENET1K_V1.meta
+    model = classifier(dict(type='mnv3_plugin.MobileNetV3', arch=arch))
+    assert count_params(model) == meta['num_params']
+    assert madds(model) / 1e9 == pytest.approx(meta['_ops'], abs=0.0005)
 
 
-@pytest.mark.parametrize('arch,size', [(a, s) for a in SWEEP for s in SWEEP[a]])
+SWEEP = (96, 128, 160, 192, 256)
+
+
+@pytest.mark.parametrize('arch,size', [(a, s) for a in ('large', 'small') for s in SWEEP])
 def test_resolution_sweep_madds(arch, size):
-    model = classifier(dict(type='mnv3_plugin.MobileNetV3', arch=arch),
-                       1280 if arch == 'large' else 1024)
-    assert madds(model, size) / 1e6 == pytest.approx(SWEEP[arch][size], rel=0.01)
+    """Figure 7's resolutions: the same count as the reference model at every size."""
+    model = classifier(dict(type='mnv3_plugin.MobileNetV3', arch=arch))
+    assert madds(model, size) == reference_madds(reference(f'mobilenet_v3_{arch}'), size)
 
 
 def test_paper_v3_rows_within_published_rounding():
     """Table 3 prints V3-Large 1.0 as 219M / 5.4M and 0.75 as 155M / 4.0M."""
-    large = classifier(dict(type='mnv3_plugin.MobileNetV3', arch='large'), 1280)
+    large = classifier(dict(type='mnv3_plugin.MobileNetV3', arch='large'))
     assert count_params(large) / 1e6 == pytest.approx(5.4, abs=0.1)
     assert madds(large) / 1e6 == pytest.approx(219, rel=0.02)
-    l075 = classifier(dict(type='mnv3_plugin.MobileNetV3', arch='large', widen_factor=0.75), 1280)
+    l075 = classifier(dict(type='mnv3_plugin.MobileNetV3', arch='large', widen_factor=0.75))
     assert count_params(l075) / 1e6 == pytest.approx(4.0, rel=0.01)
     assert madds(l075) / 1e6 == pytest.approx(155, rel=0.01)
-
-
-# Table 3's comparison rows: (backbone cfg, paper MAdds M, paper params M)
-TABLE3 = {
-    'MnasNet-A1': (dict(type='mnv3_plugin.MnasNet', arch='a1'), 315, 3.9),
-    'V2 1.0': (dict(type='mnv3_plugin.MobileNetV2'), 300, 3.4),
-    'V2 0.35': (dict(type='mnv3_plugin.MobileNetV2', widen_factor=0.35), 59.2, 1.6),
-    'Mnas-small': (dict(type='mnv3_plugin.MnasNet', arch='small'), 65.1, 1.9),
-}
-# Rows whose published reference implementation does not reproduce the printed column:
-KNOWN_GAPS = {
-    ('V2 1.0', 'params'): 'TF-slim\'s published V2 count leaves out BN scale and offset; '
-                          'see test_v2_params_match_tf_slim_convention',
-    ('V2 0.35', 'params'): 'same as V2 1.0 (BN affine not counted) and the paper truncates '
-                           '1.66M to 1.6M',
-    ('Mnas-small', 'params'): 'the released mnasnet-small (TF mnasnet_models, timm) has 2.03M; '
-                              'the 1.9M model of Table 3 is not published',
-    ('Mnas-small', 'madds'): 'the released mnasnet-small has 68.3M MAdds; the 65.1M model of '
-                             'Table 3 is not published',
-}
-
-
-@pytest.mark.parametrize('row,column', list(itertools.product(TABLE3, ('madds', 'params'))))
-def test_table3_comparison_rows(row, column):
-    cfg, paper_madds, paper_params = TABLE3[row]
-    if (row, column) in KNOWN_GAPS:
-        pytest.xfail(KNOWN_GAPS[(row, column)])
-    model = classifier(cfg, 0)
-    if column == 'madds':
-        assert madds(model) / 1e6 == pytest.approx(paper_madds, rel=0.03)
-    else:
-        assert count_params(model) / 1e6 == pytest.approx(paper_params, rel=0.03)
-
-
-@pytest.mark.parametrize('row,column', sorted(KNOWN_GAPS))
-def test_known_gaps_are_real(row, column):
-    """The documented gaps exist (if a change closes one, drop it from KNOWN_GAPS)."""
-    cfg, paper_madds, paper_params = TABLE3[row]
-    model = classifier(cfg, 0)
-    value = madds(model) / 1e6 if column == 'madds' else count_params(model) / 1e6
-    assert value != pytest.approx(paper_madds if column == 'madds' else paper_params, rel=0.03)
 
 
 @pytest.mark.parametrize('width,tf_slim_params', [(1.0, 3.47), (0.35, 1.66)])
 def test_v2_params_match_tf_slim_convention(width, tf_slim_params):
     """TF-slim's published V2 counts (3.47M, 1.66M) leave out BN's scale and offset."""
-    model = classifier(dict(type='mnv3_plugin.MobileNetV2', widen_factor=width), 0)
+    model = classifier(dict(type='mnv3_plugin.MobileNetV2', widen_factor=width))
     bn_affine = sum(m.weight.numel() + m.bias.numel() for m in model.modules()
                     if isinstance(m, nn.BatchNorm2d))
     assert (count_params(model) - bn_affine) / 1e6 == pytest.approx(tf_slim_params, abs=0.005)
@@ -123,7 +113,7 @@ def test_v2_params_match_tf_slim_convention(width, tf_slim_params):
 
 def test_v1_matches_its_paper():
     """MobileNetV1 paper, Table 8: 1.0 MobileNet-224 has 569M MAdds and 4.2M parameters."""
-    model = classifier(dict(type='mnv3_plugin.MobileNetV1'), 0)
+    model = classifier(dict(type='mnv3_plugin.MobileNetV1'))
     assert madds(model) / 1e6 == pytest.approx(569, rel=0.01)
     assert count_params(model) / 1e6 == pytest.approx(4.2, rel=0.02)
 
@@ -142,30 +132,32 @@ def _randomize_bn(model):
 
 
 TV_CASES = {
-    'large': (dict(), dict(arch='large'), 1280),
-    'small': (dict(), dict(arch='small'), 1024),
-    'large-0.75': (dict(width_mult=0.75), dict(arch='large', widen_factor=0.75,
-                                                width_rule='torchvision'), 960),
-    'small-0.5': (dict(width_mult=0.5), dict(arch='small', widen_factor=0.5,
-                                              width_rule='torchvision'), 512),
-    'large-reduced_tail': (dict(reduced_tail=True), dict(arch='large', reduced_tail='detection'),
-                           640),
+    'large': (dict(), dict(arch='large')),
+    'small': (dict(), dict(arch='small')),
+    'large-0.75': (dict(width_mult=0.75),
+                   dict(arch='large', widen_factor=0.75, width_rule='torchvision')),
+    'small-0.5': (dict(width_mult=0.5),
+                  dict(arch='small', widen_factor=0.5, width_rule='torchvision')),
+    'large-reduced_tail': (dict(reduced_tail=True), dict(arch='large', reduced_tail='detection')),
     'small-reduced_tail-dilated': (dict(reduced_tail=True, dilated=True),
                                    dict(arch='small', reduced_tail='detection', output_stride=16,
-                                        dilation_rule='torchvision'), 512),
+                                        dilation_rule='torchvision')),
 }
 
 
 @pytest.mark.parametrize('case', TV_CASES)
 def test_equal_to_torchvision_after_conversion(case):
     import torchvision
+
     from mnv3_plugin.converters import convert_torchvision
-    tv_kwargs, bb_kwargs, head = TV_CASES[case]
+    tv_kwargs, bb_kwargs = TV_CASES[case]
     arch = bb_kwargs['arch']
     torch.manual_seed(0)
-    tv = _randomize_bn(getattr(torchvision.models, f'mobilenet_v3_{arch}')(weights=None,
-                                                                          **tv_kwargs)).eval()
-    ours = classifier(dict(type='mnv3_plugin.MobileNetV3', **bb_kwargs), head).eval()
+    tv = getattr(torchvision.models, f'mobilenet_v3_{arch}')(weights=None, **tv_kwargs)
+    tv = _randomize_bn(tv).eval()
+    ours = classifier(dict(type='mnv3_plugin.MobileNetV3', **bb_kwargs)).eval()
+    # the Section 5.1 head width rule gives torchvision's last_channel
+    assert ours.backbone.head_channels == tv.classifier[0].out_features
     assert count_params(ours) == count_params(tv)
     ours.load_state_dict(convert_torchvision(tv.state_dict()), strict=True)
     x = torch.randn(2, 3, 224, 224)
@@ -173,16 +165,15 @@ def test_equal_to_torchvision_after_conversion(case):
         torch.testing.assert_close(ours(x, mode='tensor'), tv(x), atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize('name,arch,head', [('mobilenetv3_large_100', 'large', 1280),
-                                            ('mobilenetv3_small_100', 'small', 1024)])
-def test_equal_to_timm_after_conversion(name, arch, head):
-    timm = pytest.importorskip('timm')
+@pytest.mark.parametrize('name,arch', [('mobilenetv3_large_100', 'large'),
+                                       ('mobilenetv3_small_100', 'small')])
+def test_equal_to_timm_after_conversion(name, arch):
     from mnv3_plugin.converters import convert_timm
     torch.manual_seed(0)
-    ref = _randomize_bn(timm.create_model(name, pretrained=False)).eval()
+    ref = _randomize_bn(reference(f'timm:{name}')).eval()
     # timm's non-tf_ MobileNetV3 uses torch's default BN eps (1e-5)
     ours = classifier(dict(type='mnv3_plugin.MobileNetV3', arch=arch,
-                           norm_cfg=dict(type='BN', eps=1e-5, momentum=0.01)), head).eval()
+                           norm_cfg=dict(type='BN', eps=1e-5, momentum=0.01))).eval()
     ours.load_state_dict(convert_timm(ref.state_dict()), strict=True)
     x = torch.randn(2, 3, 224, 224)
     with torch.no_grad():
@@ -196,17 +187,15 @@ def test_equal_to_timm_after_conversion(name, arch, head):
 
 @pytest.mark.parametrize('name,arch', [('semnasnet_100', 'a1'), ('mnasnet_small', 'small')])
 def test_mnasnet_matches_timm_definition(name, arch):
-    timm = pytest.importorskip('timm')
-    ref = timm.create_model(name, pretrained=False)
-    ours = classifier(dict(type='mnv3_plugin.MnasNet', arch=arch), 0)
+    ref = reference(f'timm:{name}')
+    ours = classifier(dict(type='mnv3_plugin.MnasNet', arch=arch))
     assert count_params(ours) == count_params(ref)
 
 
 def test_v2_matches_torchvision_definition():
-    import torchvision
     for width in (1.0, 0.5, 0.35):
-        ref = torchvision.models.mobilenet_v2(weights=None, width_mult=width)
-        ours = classifier(dict(type='mnv3_plugin.MobileNetV2', widen_factor=width), 0)
+        ref = reference('mobilenet_v2', width_mult=width)
+        ours = classifier(dict(type='mnv3_plugin.MobileNetV2', widen_factor=width))
         assert count_params(ours) == count_params(ref), width
 
 
@@ -327,8 +316,8 @@ def test_nl_layout_errors():
 def test_unfused_hswish_same_function():
     """Table 5 'no-opt': h-swish as separate ops computes the same function."""
     fused = MobileNetV3(arch='small').eval()
-    unfused = MobileNetV3(arch='small', act_cfg=dict(HS=dict(type='mnv3_plugin.HSwish',
-                                                            fused=False)),
+    unfused = MobileNetV3(arch='small',
+                          act_cfg=dict(HS=dict(type='mnv3_plugin.HSwish', fused=False)),
                           se_gate_cfg=dict(type='mnv3_plugin.HSigmoid', fused=False)).eval()
     unfused.load_state_dict(fused.state_dict())
     hs = [m for m in unfused.modules() if isinstance(m, HSwish)]
@@ -388,6 +377,7 @@ def test_with_cp_same_output_and_grads():
 
 def test_pretrained_init_cfg_with_prefix(tmp_path):
     import torchvision
+
     from mnv3_plugin.converters import convert_torchvision
     tv = _randomize_bn(torchvision.models.mobilenet_v3_small(weights=None))
     path = tmp_path / 'converted.pth'
@@ -438,3 +428,43 @@ def test_feature_info():
                                   dict(index='C4', num_chs=672, reduction=16),
                                   dict(index='C5', num_chs=960, reduction=32)]
     assert isinstance(model, TableNet)
+
+
+@pytest.mark.parametrize('name,arch', ALL_ARCHS)
+def test_features_only_stops_after_the_deepest_output(name, arch):
+    """As timm's features_only / TF DeepLab's final_endpoint: rows after the deepest requested
+    output are not built, and the outputs are the full network's."""
+    cls = BACKBONES[name]
+    full = _randomize_bn(cls(arch=arch, out_indices=('os8_dw', 'C4', 'C5'))).eval()
+    c4_row = full.taps['C4'][0]
+    trunk = cls(arch=arch, out_indices=('os8_dw', 'C4'), features_only=True).eval()
+    assert len(trunk.layers) == c4_row + 1 < len(full.layers)
+    assert trunk.out_channels == full.out_channels[:2]
+    trunk.load_state_dict(full.state_dict(), strict=False)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        for a, b in zip(trunk(x), full(x)[:2]):
+            torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match='rows built'):
+        cls(arch=arch, out_indices=('C4',), features_only=True, frozen_stages=c4_row + 1)
+
+
+def test_deeplab_v2_trunk_leaves_out_the_1280_conv():
+    """Table 7's V2 rows stop at the last bottleneck: 320 x 1280 weights + BN fewer."""
+    full = MobileNetV2(out_indices=(17, ))
+    trunk = MobileNetV2(out_indices=(17, ), features_only=True)
+    assert len(trunk.layers) == 18 and trunk.out_channels == [320]
+    assert count_params(full) - count_params(trunk) == 320 * 1280 + 2 * 1280
+
+
+@pytest.mark.parametrize('arch,width,rule,rf2,expected', [
+    ('large', 1.0, 'tf', None, 1280), ('large', 0.75, 'tf', None, 1280),
+    ('large', 1.25, 'tf', None, 1600), ('small', 0.35, 'tf', None, 1024),
+    ('small', 1.0, 'tf', None, 1024), ('large', 0.75, 'torchvision', None, 960),
+    ('small', 0.5, 'torchvision', None, 512), ('large', 1.0, 'tf', 'detection', 640)])
+def test_classifier_head_width_rule(arch, width, rule, rf2, expected):
+    """Section 5.1's head: widens above 1.0, never narrows ('tf': released TF models, timm);
+    follows the multiplier under torchvision's rule; halves with RF2 (torchvision)."""
+    model = MobileNetV3(arch=arch, widen_factor=width, width_rule=rule, reduced_tail=rf2)
+    assert model.head_channels == expected
+    assert MobileNetV2().head_channels == 0  # a single FC after pooling

@@ -46,10 +46,10 @@ STRUCTURES = {
     'detection/ssdlite_mnasneta1_w035_r320_coco': (64, 64),
     'detection/ssdlite_v1_w100_r320_coco': (64, 64),
     'segmentation/lraspp_v3large_os16_cityscapes': (64, 64),
-    'segmentation/lraspp_v3small_os16_cityscapes': (64, 64),
-    'segmentation/lraspp_v2-035_os16_cityscapes': (64, 64),
-    'segmentation/raspp_v3large_f256_os16_cityscapes': (64, 64),
-    'segmentation/raspp_v2_f256_os16_cityscapes': (64, 64),
+    'segmentation/lraspp_v3small-rf2_w100_os16_cityscapes': (64, 64),
+    'segmentation/lraspp_v2-rf2_w035_os16_cityscapes': (64, 64),
+    'segmentation/raspp-f256_v3large-rf2_w100_os16_cityscapes': (64, 64),
+    'segmentation/raspp-f256_v2-rf2_w100_os16_cityscapes': (64, 64),
 }
 
 
@@ -125,7 +125,7 @@ DYNAMIC_SIZES = [(64, 128), (40, 1024), (848, 48), (96, 96)]
 
 @pytest.mark.parametrize('fmt', ['onnx', 'pt2'])
 def test_dynamic_lraspp_is_right_at_every_size(fmt, tmp_path):
-    model = build('segmentation/lraspp_v3small_os16_cityscapes')
+    model = build('segmentation/lraspp_v3small-rf2_w100_os16_cityscapes')
     inputs = [x for s in DYNAMIC_SIZES for x in check_inputs(model, 'segmentor', s, num=1)]
     out = tmp_path / f'seg.{fmt}'
     report = export_checked(model, fmt, str(out), inputs, dynamic=True, log=lambda s: None)

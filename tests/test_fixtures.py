@@ -34,6 +34,7 @@ def _rgb(path):
 @pytest.mark.parametrize('labels_from', ['meta', 'folders'])
 def test_imagenet_loads_with_mmpretrain(imagenet_set, split, labels_from):
     from mmpretrain.datasets import ImageNet
+
     # split= picks up meta/<split>.txt; without it mmpretrain scans the class folders.
     where = dict(split=split) if labels_from == 'meta' else dict(data_prefix=split)
     ds = _load('mmpretrain', ImageNet, data_root=str(imagenet_set.root), **where,

@@ -11,13 +11,15 @@ import textwrap
 import pytest
 
 CASES = {
-    'mmpretrain': ("""
+    'mmpretrain': (
+        """
         _base_ = ['mmpretrain::_base_/models/mobilenet_v3/mobilenet_v3_small_imagenet.py']
         custom_imports = dict(imports=['mnv3_plugin'], allow_failed_imports=False)
         model = dict(backbone=dict(_delete_=True, type='mnv3_plugin.MobileNetV3', arch='small'))
         """, 'mmpretrain', 'ImageClassifier', 'torch.randn(1, 3, 64, 64)',
         "out = model(x, mode='tensor'); assert out.shape == (1, 1000), out.shape"),
-    'mmdet': ("""
+    'mmdet': (
+        """
         _base_ = ['mmdet::_base_/models/retinanet_r50_fpn.py']
         custom_imports = dict(imports=['mnv3_plugin'], allow_failed_imports=False)
         model = dict(
@@ -26,7 +28,8 @@ CASES = {
             neck=dict(in_channels=[24, 288, 576], start_level=0, num_outs=5))
         """, 'mmdet', 'RetinaNet', 'torch.randn(1, 3, 64, 64)',
         "out = model(x, mode='tensor'); assert len(out[0]) == 5, len(out[0])"),
-    'mmseg': ("""
+    'mmseg': (
+        """
         _base_ = ['mmseg::_base_/models/lraspp_m-v3-d8.py']
         custom_imports = dict(imports=['mnv3_plugin'], allow_failed_imports=False)
         norm_cfg = dict(type='BN', eps=0.001, requires_grad=True)
@@ -83,3 +86,41 @@ def test_scoped_name_resolves_from_each_host_registry(scope):
     # the plugin's names do not shadow the hosts' own (mmpretrain and mmseg have a MobileNetV3)
     own = registry.get('MobileNetV3')
     assert own is None or own is not MobileNetV3
+
+
+def test_host_modules_are_what_those_modules_register():
+    """registry.HOST_MODULES (names imported on first lookup) is exactly what the host-specific
+    modules register, so a config naming any of them builds without importing them first."""
+    import importlib
+
+    from mnv3_plugin import registry
+    for module in set(registry.HOST_MODULES.values()):
+        importlib.import_module(module)
+    registered = {name: cls.__module__ for reg in (registry.MODELS, registry.TASK_UTILS)
+                  for name, cls in reg.module_dict.items()}
+    host_registered = {name for name, module in registered.items()
+                       if module.startswith(tuple(set(registry.HOST_MODULES.values())))}
+    assert host_registered == set(registry.HOST_MODULES)
+    for name, module in registry.HOST_MODULES.items():
+        assert registered[name].startswith(module), name
+
+
+LAZY = """
+import sys
+from mmengine.registry import init_default_scope
+import mnv3_plugin
+assert 'mmseg' not in sys.modules and 'mnv3_plugin.models.seg' not in sys.modules
+init_default_scope('mmseg')
+from mmseg.registry import MODELS
+assert MODELS.get('mnv3_plugin.LRASPPHead').__module__.startswith('mnv3_plugin.models.seg')
+print('OK', [m for m in ('mnv3_plugin.models.det', 'mnv3_plugin.models.classifier')
+             if m in sys.modules])
+"""
+
+
+def test_host_module_is_imported_on_first_lookup():
+    proc = subprocess.run([sys.executable, '-c', LAZY], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # an mmseg name imported the plugin's mmseg module only (mmseg itself imports mmdet)
+    assert proc.stdout.split() == ['OK', '[]']

@@ -1,7 +1,7 @@
 """The main job on the embedded demo data: train an LR-ASPP MobileNetV3 segmenter on the CPU.
 
     bash tools/run_demo.sh                  # set-up first, then this script
-    python tools/run_demo.py [--config configs/demo/lraspp_v3large_os16_demo.py]
+    python tools/run_demo.py [--config configs/demo/lraspp_v3large-rf2_w100_os16_demo.py]
         [--work-dir work_dirs/demo] [--data-root data/demo_cityscapes] [--iters N]
 
 1. writes the Cityscapes-format demo data (synthetic street scenes) if it is not there yet;
@@ -29,7 +29,7 @@ NUM_TRAIN, NUM_VAL, SIZE, SEED = 200, 20, (256, 512), 0
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config', default='configs/demo/lraspp_v3large_os16_demo.py')
+    parser.add_argument('--config', default='configs/demo/lraspp_v3large-rf2_w100_os16_demo.py')
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/demo_cityscapes')
     parser.add_argument('--iters', type=int, help='training iterations (default: the config)')

@@ -9,7 +9,7 @@ the host's visualizer (mmpretrain, mmdet or mmseg) into DIR under the work dir.
 import argparse
 import os.path as osp
 
-from mnv3_plugin.runner_utils import add_common_args, enable_show_dir, load_config
+from mnv3_plugin.runner_utils import add_common_args, config_from_args, enable_show_dir, run_cli
 
 
 def parse_args():
@@ -30,7 +30,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_config(args)
+    cfg = config_from_args(args)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'error: checkpoint {args.checkpoint!r} not found (nothing is '
                          'downloaded; train one with tools/train.py or convert one with '
@@ -59,4 +59,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -9,7 +9,7 @@ GPUs the processes run on the CPU with the gloo backend.
 """
 import argparse
 
-from mnv3_plugin.runner_utils import add_common_args, load_config, task_of
+from mnv3_plugin.runner_utils import add_common_args, config_from_args, run_cli
 
 
 def parse_args():
@@ -32,8 +32,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = load_config(args)
-    task_of(cfg)
+    cfg = config_from_args(args)
     if args.amp:
         import torch
         if not torch.cuda.is_available():
@@ -51,9 +50,10 @@ def main():
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     if not args.no_data_check:
+        # every loader at once: a run that trains for hours and then lacks its val or test
+        # data should say so before the first iteration
         from mnv3_plugin.data_check import check_data
-        check_data(cfg, loaders=['train_dataloader', 'val_dataloader']
-                   if cfg.get('val_cfg') is not None else ['train_dataloader'])
+        check_data(cfg)
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
@@ -62,4 +62,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -1,4 +1,3 @@
-_base_ = [
-    './_base_/models/mnasnet_a1.py', './_base_/imagenet_inception.py',
-    './_base_/schedule_paper.py', 'mmpretrain::_base_/default_runtime.py'
-]
+# Table 3, MnasNet-A1 (Tan et al., Figure 7a): 1280 conv before pooling, then one FC, as V2.
+_base_ = './v2_w100_r224_imagenet.py'
+model = dict(backbone=dict(type='mnv3_plugin.MnasNet', arch='a1'))

@@ -1,4 +1,3 @@
-_base_ = [
-    './_base_/models/mnasnet_small.py', './_base_/imagenet_inception.py',
-    './_base_/schedule_paper.py', 'mmpretrain::_base_/default_runtime.py'
-]
+# Table 3, Mnas-small: the small MnasNet as released (TF mnasnet_models / timm mnasnet_small).
+_base_ = './v2_w100_r224_imagenet.py'
+model = dict(backbone=dict(type='mnv3_plugin.MnasNet', arch='small'))

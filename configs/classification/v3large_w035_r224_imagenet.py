@@ -1,10 +1,4 @@
-_base_ = [
-    './_base_/models/v3large.py', './_base_/imagenet_inception.py',
-    './_base_/schedule_paper.py', 'mmpretrain::_base_/default_runtime.py'
-]
-# Figure 7, V3-Large: width multiplier 0.35 (the released models' rounding, tf rule)
-model = dict(
-    backbone=dict(widen_factor=0.35),
-    # last conv 960 x 0.35 -> 336 (rounded to 8); the 1280 head is not narrowed
-    # below 1.0 (released models)
-    head=dict(in_channels=336))
+# Figure 7, V3-Large 0.35: width multiplier 0.35 (the released models' rounding, 'tf' rule);
+# the classifier's widths follow from the backbone.
+_base_ = './v3large_w100_r224_imagenet.py'
+model = dict(backbone=dict(widen_factor=0.35))

@@ -1,5 +1,3 @@
-_base_ = [
-    './_base_/models/v3small.py', './_base_/imagenet_inception_r096.py',
-    './_base_/schedule_paper.py', 'mmpretrain::_base_/default_runtime.py'
-]
-# Figure 7, V3-Small at input resolution 96: only the data differs
+# Figure 7, V3-Small at input resolution 96: the V3-Large row's data, the Small network.
+_base_ = './v3large_w100_r096_imagenet.py'
+model = dict(backbone=dict(arch='small'))

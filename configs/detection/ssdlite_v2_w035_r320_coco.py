@@ -1,8 +1,4 @@
-_base_ = './_base_/ssdlite_r320_coco.py'
-# Table 6, V2 0.35: the TF object detection API's rule for depth multipliers in SSDLite: the
-# multiplier also scales the 1280 conv (fix_last_conv=False; the classification models keep it,
-# Table 6's params need it scaled) and the extra layers (max(int(depth x 0.35), 16)).
-model = dict(
-    backbone=dict(type='mnv3_plugin.MobileNetV2', arch='v2', widen_factor=0.35,
-                  fix_last_conv=False),
-    neck=dict(widen_factor=0.35))
+# Table 6, V2 0.35: the multiplier scales the 1280 conv and the extra layers too
+# (max(int(depth x 0.35), 16)), the TF object detection API's rule; Table 6's params need it.
+_base_ = './ssdlite_v2_w100_r320_coco.py'
+model = dict(backbone=dict(widen_factor=0.35))

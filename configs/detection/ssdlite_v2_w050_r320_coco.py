@@ -1,8 +1,3 @@
-_base_ = './_base_/ssdlite_r320_coco.py'
-# Table 6, V2 0.5: the TF object detection API's rule for depth multipliers in SSDLite: the
-# multiplier also scales the 1280 conv (fix_last_conv=False; the classification models keep it,
-# Table 6's params need it scaled) and the extra layers (max(int(depth x 0.5), 16)).
-model = dict(
-    backbone=dict(type='mnv3_plugin.MobileNetV2', arch='v2', widen_factor=0.5,
-                  fix_last_conv=False),
-    neck=dict(widen_factor=0.5))
+# Table 6, V2 0.5: as V2 0.35 at multiplier 0.5.
+_base_ = './ssdlite_v2_w100_r320_coco.py'
+model = dict(backbone=dict(widen_factor=0.5))

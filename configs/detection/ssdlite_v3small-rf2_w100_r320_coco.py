@@ -1,4 +1,4 @@
-_base_ = './_base_/ssdlite_r320_coco.py'
 # Table 6, V3-Small dagger: RF2, detection rule (C4 stays 288; last stage 48 out, expansions 288,
 # C5 288).
-model = dict(backbone=dict(arch='small', reduced_tail='detection'))
+_base_ = './ssdlite_v3small_w100_r320_coco.py'
+model = dict(backbone=dict(reduced_tail='detection'))

@@ -24,14 +24,10 @@ from .runtime import BACKENDS, OnnxRuntimeBackend, OpenVINOBackend, require_back
 
 
 def torch_deploy(model: nn.Module) -> nn.Module:
-    """A deploy-mode copy for the torch backend: the model's (or its backbone's)
-    ``switch_to_deploy`` (BN folded, channels-last), as ``tools/analysis/latency.py --deploy``."""
-    model = copy.deepcopy(model).eval()
-    if hasattr(model, 'switch_to_deploy'):
-        model.switch_to_deploy()
-    elif hasattr(getattr(model, 'backbone', None), 'switch_to_deploy'):
-        model.backbone.switch_to_deploy()
-    return model
+    """A deploy-mode copy for the torch backend (:func:`mnv3_plugin.apis.switch_to_deploy`: BN
+    folded everywhere, the backbone channels-last), as ``tools/analysis/latency.py --deploy``."""
+    from ..apis import switch_to_deploy
+    return switch_to_deploy(copy.deepcopy(model))
 
 
 class _Prepared:

@@ -32,17 +32,19 @@ def build_from_config(cfg) -> nn.Module:
     Returns:
         The OpenMMLab model (``ImageClassifier``, ``SSDLite``, ``EncoderDecoder``), eval mode.
     """
-    from ..analysis import build_model
+    from ..apis import build_model
     return build_model(cfg)
 
 
 def default_input_shape(cfg) -> Tuple[int, int]:
-    """(H, W) at which the config is evaluated: the metafile's ``Ours.Input`` (the first, when
-    several), else the config's ``img_size``, else 224."""
+    """(H, W) at which the config is evaluated: the metafile's first ``Ours`` input, else the
+    config's ``img_size``, else 224."""
     from .. import metafile
-    from ..analysis import config_input_shapes
     entry = metafile.find(cfg.filename, metafile.load_models()) if cfg.filename else None
-    return tuple(next(iter(config_input_shapes(cfg, entry).values())))
+    if entry:
+        return tuple(entry['Ours'][0]['Input'])
+    size = cfg.get('img_size', 224)
+    return tuple(size) if isinstance(size, (list, tuple)) else (size, size)
 
 
 def task_of(model: nn.Module) -> str:

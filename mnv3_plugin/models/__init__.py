@@ -1,5 +1,6 @@
-"""Models registered in the ``mnv3_plugin`` scope."""
-from . import det, seg  # noqa: F401  (register the detection and segmentation modules)
+"""The plugin's modules. Backbones and layers are imported here; the task models that need a host
+library (``classifier``: mmpretrain, ``det``: mmdet, ``seg``: mmseg) are imported when one of
+their names is first looked up in the registry, or by importing them directly."""
 from .backbones import MnasNet, MobileNetV1, MobileNetV2, MobileNetV3, TableNet
 from .layers import HSigmoid, HSwish
 

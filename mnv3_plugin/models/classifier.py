@@ -1,41 +1,76 @@
-"""The ImageNet classifier of Section 5.1, assembled from mmpretrain's own parts.
+"""The ImageNet classifier of Section 5.1: mmpretrain's ImageClassifier with widths wired.
 
 Table 1/2's last rows (pool, 1x1 conv 1280/1024 without BN and with h-swish, dropout, 1x1 conv
-to k classes) are exactly mmpretrain's ``GlobalAveragePooling`` neck and ``StackedLinearClsHead``
-(an FC on the pooled vector is a 1x1 conv), so nothing is rewritten here. Networks whose
-classifier is a single FC (MobileNetV2, MnasNet, MobileNetV1) use ``LinearClsHead``.
+to k classes) are mmpretrain's ``GlobalAveragePooling`` neck and ``StackedLinearClsHead`` (an FC
+on the pooled vector is a 1x1 conv); networks whose classifier is a single FC (MobileNetV2,
+MnasNet, MobileNetV1) use ``LinearClsHead``. Nothing is rewritten: the wrapper only fills the
+head's widths from the backbone.
 """
 from typing import Optional
 
+from mmpretrain.models import ImageClassifier as _ImageClassifier
+from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
+from torch import nn
+
 from ..registry import MODELS
+from .wiring import wire
 
 
-def classifier_cfg(backbone: dict, head_channels: int, num_classes: int = 1000,
-                   dropout_rate: float = 0.2, in_channels: Optional[int] = None) -> dict:
-    """Config of an mmpretrain ``ImageClassifier`` around a plugin backbone.
+@MODELS.register_module()
+class ImageClassifier(_ImageClassifier):
+    """mmpretrain's ``ImageClassifier`` whose head widths come from the backbone.
+
+    The head's ``in_channels`` default to the backbone's last declared ``out_channels`` (the
+    neck is expected to keep the width, as ``GlobalAveragePooling`` does); a
+    ``StackedLinearClsHead``'s ``mid_channels`` default to ``[backbone.head_channels]``, the
+    Section 5.1 head width rule of :func:`~mnv3_plugin.models.backbones.mobilenet.
+    classifier_width` (1280 Large / 1024 Small, widened above 1.0, never narrowed under the
+    ``'tf'`` width rule). Widths given in the config must agree.
+
+    Args:
+        backbone: backbone config (or module); must declare ``out_channels``.
+        neck, head, pretrained, train_cfg, data_preprocessor, init_cfg: as mmpretrain's
+            ``ImageClassifier``.
+
+    Raises:
+        ValueError: a given width disagrees with the backbone's, or a stacked head is asked of
+            a backbone whose classifier has no hidden layer (``head_channels == 0``).
+    """
+
+    def __init__(self, backbone, neck: Optional[dict] = None, head: Optional[dict] = None,
+                 **kwargs):
+        if not isinstance(backbone, nn.Module):
+            backbone = MMPRETRAIN_MODELS.build(backbone)
+        if isinstance(head, dict):
+            head = wire(head, 'in_channels', backbone.out_channels[-1], 'backbone output')
+            if str(head.get('type', '')).endswith('StackedLinearClsHead'):
+                width = getattr(backbone, 'head_channels', 0)
+                if not width and head.get('mid_channels') is None:
+                    raise ValueError(f'{type(backbone).__name__} has no hidden classifier layer '
+                                     '(head_channels=0): use LinearClsHead, or give '
+                                     'mid_channels')
+                head = wire(head, 'mid_channels', [width] if width else None,
+                            'backbone head width rule')
+        super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
+
+
+def classifier_cfg(backbone: dict, num_classes: int = 1000, **head_kwargs) -> dict:
+    """Config of the Section 5.1 classifier around a plugin backbone.
+
+    The head is a ``StackedLinearClsHead`` (dropout 0.2, h-swish) when the backbone's classifier
+    has a hidden 1x1 conv (``head_channels > 0``: MobileNetV3), else a ``LinearClsHead``.
 
     Args:
         backbone: backbone config (``type='mnv3_plugin.MobileNetV3'`` ...).
-        head_channels: width of the 1x1 NBN conv after pooling (1280 Large, 1024 Small in the
-            released models); 0 for a single FC classifier.
         num_classes: k.
-        dropout_rate: dropout before the classifier (keep probability 0.8, Section 6.1.1).
-        in_channels: the backbone's output width; built and read from the backbone if None.
+        **head_kwargs: overrides of the head config (e.g. ``mid_channels=[1280]``).
     """
-    if in_channels is None:
-        in_channels = MODELS.build(dict(backbone)).out_channels[-1]
-    if head_channels:
-        head = dict(type='StackedLinearClsHead', num_classes=num_classes,
-                    in_channels=in_channels, mid_channels=[head_channels],
-                    dropout_rate=dropout_rate, act_cfg=dict(type='mnv3_plugin.HSwish'))
+    width = MODELS.build(dict(backbone)).head_channels
+    if width or head_kwargs.get('mid_channels'):
+        head = dict(type='StackedLinearClsHead', num_classes=num_classes, dropout_rate=0.2,
+                    act_cfg=dict(type='mnv3_plugin.HSwish'))
     else:
-        head = dict(type='LinearClsHead', num_classes=num_classes, in_channels=in_channels)
-    return dict(type='ImageClassifier', backbone=backbone,
+        head = dict(type='LinearClsHead', num_classes=num_classes)
+    head.update(head_kwargs)
+    return dict(type='mnv3_plugin.ImageClassifier', backbone=backbone,
                 neck=dict(type='GlobalAveragePooling'), head=head)
-
-
-def build_classifier(backbone: dict, head_channels: int, num_classes: int = 1000, **kwargs):
-    """Builds :func:`classifier_cfg` with mmpretrain's registry."""
-    from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
-    return MMPRETRAIN_MODELS.build(classifier_cfg(backbone, head_channels, num_classes,
-                                                  **kwargs))

@@ -1,6 +1,10 @@
-"""Building blocks of the paper (Section 5): h-swish, h-sigmoid, squeeze-and-excite, bottleneck."""
+"""Building blocks of the paper (Section 5): h-swish, h-sigmoid, squeeze-and-excite, bottleneck.
+
+Every block is built from one resolved table row (:class:`~.backbones.mobilenet.LayerSpec`):
+the widths, stride and dilation are decided by the builder, the block only assembles convs.
+"""
 from collections import OrderedDict
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -10,14 +14,13 @@ from torch import nn
 from ..registry import MODELS
 
 
-@MODELS.register_module()
-class HSwish(nn.Module):
-    """h-swish(x) = x * ReLU6(x + 3) / 6 (Section 5.2).
+class _HardActivation(nn.Module):
+    """A piece-wise linear activation of Section 5.2, fused (one kernel) or as separate ops.
 
     Args:
-        fused: use torch's single-kernel ``hardswish`` (the paper's optimized, piece-wise
-            implementation). ``False`` computes it as separate ops, the "no-opt" column of Table 5.
-        inplace: accepted for act_cfg compatibility; the fused op runs in place when True.
+        fused: use torch's single-kernel op (the paper's optimized implementation); ``False``
+            computes it from ReLU6 and arithmetic, the "no-opt" column of Table 5.
+        inplace: accepted for ``act_cfg`` compatibility; the fused op runs in place when True.
     """
 
     def __init__(self, fused: bool = True, inplace: bool = False):
@@ -25,31 +28,28 @@ class HSwish(nn.Module):
         self.fused = fused
         self.inplace = inplace
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.fused:
-            return F.hardswish(x, inplace=self.inplace)
-        return x * F.relu6(x + 3.0) / 6.0
-
     def extra_repr(self) -> str:
         return f'fused={self.fused}'
 
 
 @MODELS.register_module()
-class HSigmoid(nn.Module):
-    """h-sigmoid(x) = ReLU6(x + 3) / 6 (Section 5.2), fused or as separate ops."""
+class HSwish(_HardActivation):
+    """h-swish(x) = x * ReLU6(x + 3) / 6 (Section 5.2); any shape in, same shape out."""
 
-    def __init__(self, fused: bool = True, inplace: bool = False):
-        super().__init__()
-        self.fused = fused
-        self.inplace = inplace
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fused:
+            return F.hardswish(x, inplace=self.inplace)
+        return x * F.relu6(x + 3.0) / 6.0
+
+
+@MODELS.register_module()
+class HSigmoid(_HardActivation):
+    """h-sigmoid(x) = ReLU6(x + 3) / 6 (Section 5.2); any shape in, same shape out."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.fused:
             return F.hardsigmoid(x, inplace=self.inplace)
         return F.relu6(x + 3.0) / 6.0
-
-    def extra_repr(self) -> str:
-        return f'fused={self.fused}'
 
 
 def build_act(cfg: Optional[dict]) -> nn.Module:
@@ -60,7 +60,10 @@ def build_act(cfg: Optional[dict]) -> nn.Module:
 
 
 class ConvBNAct(nn.Sequential):
-    """conv (no bias) -> norm -> activation, as one sequential so BN can be folded for deploy."""
+    """conv (no bias) -> norm -> activation, as one sequential so BN can be folded for deploy.
+
+    Shapes: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  dilation: int = 1, groups: int = 1, norm_cfg: dict = dict(type='BN'),
@@ -78,8 +81,8 @@ class ConvBNAct(nn.Sequential):
 class SqueezeExcite(nn.Module):
     """Squeeze-and-excite: pool -> 1x1 conv (bias) -> ReLU -> 1x1 conv (bias) -> gate -> scale.
 
-    The squeeze width is chosen by the architecture: 1/4 of the expansion for MobileNetV3
-    (Section 5.3), 1/4 of the block input for MnasNet.
+    The squeeze width is decided by the architecture (Section 5.3: 1/4 of the expansion for
+    MobileNetV3; 1/4 of the block input for MnasNet). Shapes: (N, C, H, W) -> (N, C, H, W).
     """
 
     def __init__(self, channels: int, squeeze_channels: int, gate_cfg: dict):
@@ -95,56 +98,60 @@ class SqueezeExcite(nn.Module):
         return x * scale
 
 
+TapMaps = Dict[str, torch.Tensor]
+
+
 class Bottleneck(nn.Module):
     """One table row of type ``bneck`` (inverted residual) or ``dwsep`` (MobileNetV1).
 
     ``bneck``: [1x1 expansion + BN + act] -> kxk depthwise + BN + act -> [SE] -> 1x1 linear
-    projection + BN, with a residual when the stride is 1 and the widths match. The expansion
-    conv is omitted when the expansion width equals the input width (block 1 of Tables 1-2).
-    ``dwsep``: kxk depthwise + BN + act -> 1x1 + BN + act, no residual.
+    projection + BN, with a residual when the table stride is 1 and the widths match
+    (``spec.residual``). The expansion conv is omitted when the expansion width equals the input
+    width (block 1 of Tables 1-2). ``dwsep``: kxk depthwise + BN + act -> 1x1 + BN + act.
 
-    ``forward_taps`` also returns the intermediate maps the detection/segmentation taps use:
+    Args:
+        spec: the resolved row (widths, stride, dilation, SE width).
+        act_cfg: the row's activation.
+        gate_cfg: the SE gate.
+        norm_cfg: normalization of every conv.
+        with_cp: gradient checkpointing in training.
+
+    ``forward(x, return_taps=True)`` also returns the intermediate maps the taps read:
     ``expand`` (the input of the depthwise conv: C4 in Section 6.3) and ``dw`` (the depthwise
-    output before SE: the LR-ASPP low-level feature).
+    output before SE: the LR-ASPP low-level feature of the released models).
     """
 
-    def __init__(self, kind: str, in_channels: int, mid_channels: int, out_channels: int,
-                 kernel_size: int, stride: int, dilation: int, se_channels: int,
-                 act_cfg: dict, gate_cfg: dict, norm_cfg: dict, residual: bool,
+    def __init__(self, spec, act_cfg: dict, gate_cfg: dict, norm_cfg: dict,
                  with_cp: bool = False):
         super().__init__()
-        assert kind in ('bneck', 'dwsep'), kind
+        op = spec.row.op
+        if op not in ('bneck', 'dwsep'):
+            raise ValueError(f"Bottleneck builds 'bneck' and 'dwsep' rows, got {op!r}")
         self.with_cp = with_cp
-        self.use_residual = residual
+        self.residual = spec.residual
+        mid = spec.mid_channels
         self.expand = None
-        if mid_channels != in_channels:
-            self.expand = ConvBNAct(in_channels, mid_channels, 1, norm_cfg=norm_cfg,
-                                    act_cfg=act_cfg)
-        self.dw = ConvBNAct(mid_channels, mid_channels, kernel_size, stride, dilation,
-                            groups=mid_channels, norm_cfg=norm_cfg, act_cfg=act_cfg)
-        self.se = SqueezeExcite(mid_channels, se_channels, gate_cfg) if se_channels else None
-        self.project = ConvBNAct(mid_channels, out_channels, 1, norm_cfg=norm_cfg,
-                                 act_cfg=act_cfg if kind == 'dwsep' else None)
+        if mid != spec.in_channels:
+            self.expand = ConvBNAct(spec.in_channels, mid, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.dw = ConvBNAct(mid, mid, spec.row.kernel, spec.stride, spec.dilation, groups=mid,
+                            norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.se = SqueezeExcite(mid, spec.se_channels, gate_cfg) if spec.se_channels else None
+        self.project = ConvBNAct(mid, spec.out_channels, 1, norm_cfg=norm_cfg,
+                                 act_cfg=act_cfg if op == 'dwsep' else None)
 
-    def forward_taps(self, x: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+    def _forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         expanded = self.expand(x) if self.expand is not None else x
         dw = self.dw(expanded)
         out = self.project(self.se(dw) if self.se is not None else dw)
-        if self.use_residual:
+        if self.residual:
             out = out + x
-        return out, dict(expand=expanded, dw=dw)
+        return out, expanded, dw
 
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        # The plain path, without the bookkeeping of forward_taps (it runs at every block).
-        out = self.expand(x) if self.expand is not None else x
-        out = self.dw(out)
-        if self.se is not None:
-            out = self.se(out)
-        out = self.project(out)
-        return out + x if self.use_residual else out
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.with_cp and x.requires_grad and self.training:
+    def forward(self, x: torch.Tensor,
+                return_taps: bool = False) -> Union[torch.Tensor, Tuple[torch.Tensor, TapMaps]]:
+        if self.with_cp and self.training and x.requires_grad:
             from torch.utils.checkpoint import checkpoint
-            return checkpoint(self._forward, x, use_reentrant=False)
-        return self._forward(x)
+            out, expanded, dw = checkpoint(self._forward, x, use_reentrant=False)
+        else:
+            out, expanded, dw = self._forward(x)
+        return (out, dict(expand=expanded, dw=dw)) if return_taps else out

@@ -19,7 +19,6 @@ give byte-identical files, and image ``i`` does not depend on how many images co
 No torch is needed.
 """
 from __future__ import annotations
-
 import json
 import shutil
 import zlib

@@ -4,9 +4,9 @@
     python tools/analysis/latency.py --table 5 --deploy
     python tools/analysis/latency.py CONFIG --backend onnxruntime|openvino [--int8]
 
-Times the network forward (no data loading, no post-processing) at the config's test resolution
-(the metafile's ``Ours.Input``; for several, the first) or --shape. --deploy folds BN into the
-convs and runs channels-last (``switch_to_deploy`` of the plugin's backbones).
+Times the network forward (no data loading, no post-processing) at the config's first recorded
+input size (the metafile's ``Ours``) or --shape. --deploy times the model in deploy mode
+(:func:`mnv3_plugin.apis.switch_to_deploy`: BN folded everywhere, the backbone channels-last).
 
 --backend torch (default) is eager PyTorch as above; onnxruntime and openvino export the
 BN-folded network to ONNX first (a temporary file) and time it on that runtime's CPU backend
@@ -18,11 +18,11 @@ import argparse
 import sys
 
 import torch
-from mmengine.config import Config
 
-import mnv3_plugin  # noqa: F401
 from mnv3_plugin import metafile
-from mnv3_plugin.analysis import build_model, config_input_shapes, measure_latency
+from mnv3_plugin.analysis import measure_latency
+from mnv3_plugin.apis import ConfigError, build_model, switch_to_deploy
+from mnv3_plugin.runner_utils import run_cli
 
 
 def parse_args():
@@ -51,19 +51,15 @@ def main():
     configs = ([e['Config'] for e in metafile.by_table(args.table, models)] if args.table
                else args.configs)
     if not configs:
-        sys.exit('error: give config files or --table T')
+        raise ConfigError('give config files or --table T')
     print(f'{"config":<46} {"input":>10} {"ms":>9}  (threads={args.threads}, batch 1, median of '
           f'{args.runs}, {"deploy" if args.deploy else "eval"} mode)')
     for path in configs:
-        try:
-            cfg = Config.fromfile(path)
-        except FileNotFoundError:
-            sys.exit(f'error: config {path!r} not found')
         entry = metafile.find(path, models)
-        h, w = args.shape or next(iter(config_input_shapes(cfg, entry).values()))
-        model = build_model(cfg)
-        if args.deploy and hasattr(model.backbone, 'switch_to_deploy'):
-            model.backbone.switch_to_deploy()
+        h, w = args.shape or (entry['Ours'][0]['Input'] if entry else (224, 224))
+        model = build_model(path)
+        if args.deploy:
+            switch_to_deploy(model)
         x = torch.randn(1, 3, h, w)
         ms = measure_latency(lambda: model(x, mode='tensor'), args.warmup, args.runs,
                              args.threads)
@@ -72,10 +68,11 @@ def main():
 
 def main_runtime(args):
     """--backend onnxruntime / openvino [--int8]: one line per config, or one error line."""
+    from mnv3_plugin.apis import load_config
     from mnv3_plugin.deploy import DeployError
     from mnv3_plugin.deploy.images import check_inputs
     from mnv3_plugin.deploy.latency import prepare
-    from mnv3_plugin.deploy.model import check_shape, load_model, task_of
+    from mnv3_plugin.deploy.model import check_shape, default_input_shape, load_model, task_of
     from mnv3_plugin.deploy.runtime import require_backend
     try:
         require_backend(args.backend)
@@ -85,19 +82,18 @@ def main_runtime(args):
         if args.int8:
             from mnv3_plugin.deploy.errors import require
             require('nncf', '--int8')
-        if not args.configs:
-            raise DeployError('give config files')
         models = metafile.load_models()
+        configs = ([e['Config'] for e in metafile.by_table(args.table, models)] if args.table
+                   else args.configs)
+        if not configs:
+            raise DeployError('give config files or --table T')
         mode = f'{args.backend}{" int8" if args.int8 else " fp32"}'
         print(f'{"config":<46} {"input":>10} {"ms":>9}  (threads={args.threads}, batch 1, '
               f'median of {args.runs}, {mode})')
-        for path in args.configs:
-            try:
-                cfg = Config.fromfile(path)
-            except FileNotFoundError:
-                raise DeployError(f'config {path!r} not found') from None
+        for path in configs:
+            cfg = load_config(path)
             entry = metafile.find(path, models)
-            h, w = args.shape or next(iter(config_input_shapes(cfg, entry).values()))
+            h, w = args.shape or default_input_shape(cfg)
             model = load_model(cfg, args.checkpoint)
             check_shape(model, (h, w))
             calib = check_inputs(model, task_of(model), (h, w), 4) if args.int8 else None
@@ -112,4 +108,4 @@ def main_runtime(args):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -17,7 +17,6 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
-import mnv3_plugin  # noqa: E402,F401
 from mnv3_plugin import metafile  # noqa: E402
 
 
@@ -47,20 +46,19 @@ def main():
     for e in entries:
         paper = e['Paper']['Results']
         top1 = paper['Top-1']
-        ours_top1 = e['Ours'].get('Top-1', top1)
+        ours = e['Ours'][0]
+        ours_top1 = ours.get('Top-1', top1)
         if args.x == 'madds':
-            xs = (paper.get('MAdds (M)'), e['Ours'].get('MAdds (M)'))
+            xs = (paper.get('MAdds (M)'), ours.get('MAdds (M)'))
         else:
             ours_ms = None
             if args.measure:
-                from mmengine.config import Config
                 import torch
-                from mnv3_plugin.analysis import build_model, measure_latency
-                model = build_model(Config.fromfile(e['Config']))
-                if hasattr(model.backbone, 'switch_to_deploy'):
-                    model.backbone.switch_to_deploy()
-                h, w = e['Ours'].get('Input', [224, 224])
-                x = torch.randn(1, 3, h, w)
+
+                from mnv3_plugin.analysis import measure_latency
+                from mnv3_plugin.apis import build_model, switch_to_deploy
+                model = switch_to_deploy(build_model(e['Config']))
+                x = torch.randn(1, 3, *ours['Input'])
                 ours_ms = measure_latency(lambda: model(x, mode='tensor'), 5, 20)
             xs = (paper.get('P-1 (ms)'), ours_ms)
         points.setdefault(family(e), []).append((xs, (top1, ours_top1), e['Name']))

@@ -12,7 +12,7 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from mnv3_plugin.runner_utils import load_config, task_of
+from mnv3_plugin.runner_utils import load_config, run_cli, task_of
 
 
 def main():
@@ -24,8 +24,7 @@ def main():
     parser.add_argument('--phase', choices=['train', 'val', 'test'], default='train')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
-    args.work_dir, args.launcher, args.local_rank = None, 'none', 0
-    cfg = load_config(args)
+    cfg = load_config(args.config, args.cfg_options)
     task = task_of(cfg)
     from mnv3_plugin.data_check import check_data
     check_data(cfg, loaders=[f'{args.phase}_dataloader'])
@@ -58,4 +57,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -7,7 +7,7 @@ import sys
 
 from mmengine.config import DictAction
 
-from mnv3_plugin.runner_utils import load_config
+from mnv3_plugin.runner_utils import load_config, run_cli
 
 
 def main():
@@ -17,8 +17,7 @@ def main():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--save-path', help='also write the resolved config here (.py/.json/.yml)')
     args = parser.parse_args()
-    args.work_dir, args.launcher, args.local_rank = None, 'none', 0
-    cfg = load_config(args)
+    cfg = load_config(args.config, args.cfg_options)
     print(cfg.pretty_text)
     if args.save_path:
         if not args.save_path.endswith(('.py', '.json', '.yaml', '.yml')):
@@ -28,4 +27,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -8,7 +8,8 @@ ImageClassifier with ``mnv3_plugin.MobileNetV3`` and ``StackedLinearClsHead``). 
 ``init_cfg=dict(type='Pretrained', checkpoint='out.pth', prefix='backbone.')``. torchvision's
 0.75 and other non-1.0 widths need ``width_rule='torchvision'`` in the backbone config.
 """
-from mnv3_plugin.converters import convert_torchvision, run_cli
+from mnv3_plugin.converters import convert_torchvision
+from mnv3_plugin.runner_utils import converter_cli
 
 if __name__ == '__main__':
-    run_cli(convert_torchvision, 'torchvision', __doc__)
+    converter_cli(convert_torchvision, 'torchvision', __doc__)

@@ -11,10 +11,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...registry import MODELS
 from ..layers import Bottleneck, ConvBNAct
+from . import options as opts
 from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE, V3_SMALL,
                      Arch, Row)
-
-NAMED_TAPS = ('C4', 'C5', 'os8_dw')
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: Optional[int] = None) -> int:
@@ -28,17 +27,35 @@ def make_divisible(value: float, divisor: int = 8, min_value: Optional[int] = No
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """A table row resolved to real widths, strides and dilations."""
+    """A table row resolved to real widths (channels), strides and dilations.
+
+    Attributes:
+        row: the table row after the RF2 and nonlinearity transforms (kernel, SE, NL, stride).
+        in_channels: input width.
+        mid_channels: expansion width (== in_channels where there is no expansion conv).
+        out_channels: output width.
+        se_channels: squeeze width of the SE module (0: no SE).
+        stride: stride actually used (1 where atrous convolution replaced it).
+        dilation: dilation of the layer's spatial conv.
+        in_stride: output stride of the layer's input.
+        out_stride: output stride of the layer's output.
+    """
     row: Row
     in_channels: int
-    mid_channels: int   # expansion width (== in_channels when there is no expansion conv)
+    mid_channels: int
     out_channels: int
     se_channels: int
-    stride: int         # stride actually used (1 where atrous convolution replaced it)
+    stride: int
     dilation: int
-    nl: str
-    out_stride: int     # output stride of this layer's output
-    in_stride: int      # output stride of this layer's input
+    in_stride: int
+    out_stride: int
+
+    @property
+    def residual(self) -> bool:
+        """Inverted residual rows add their input when the table stride is 1 and the widths
+        match (MobileNetV2, Section 3.3; atrous convolution does not create new residuals)."""
+        return (self.row.op == 'bneck' and self.row.stride == 1
+                and self.in_channels == self.out_channels)
 
 
 def apply_rf2(rows: Sequence[Row], rule: Optional[str]) -> Tuple[Row, ...]:
@@ -108,9 +125,14 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
     Dilation rules for output stride 16/8: ``'tf'`` (TF DeepLab, timm) keeps the would-be
     strided block at the previous dilation and dilates the blocks after it; ``'torchvision'``
     (``dilated=True``) dilates the would-be strided block too.
+
+    Raises:
+        ValueError: a non-positive ``widen_factor``, an unknown rule, or an output stride that
+            is not 8, 16 or 32 or exceeds the table's.
     """
-    if widen_factor <= 0:
-        raise ValueError(f'widen_factor must be a positive float, got {widen_factor}')
+    if isinstance(widen_factor, bool) or not isinstance(widen_factor, (int, float)) \
+            or widen_factor <= 0:
+        raise ValueError(f'widen_factor must be a positive float, got {widen_factor!r}')
     if width_rule not in ('tf', 'torchvision'):
         raise ValueError(f"width_rule must be 'tf' or 'torchvision', got {width_rule!r}")
     if dilation_rule not in ('tf', 'torchvision'):
@@ -154,9 +176,29 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
         in_stride = cur_stride
         cur_stride *= stride
         specs.append(LayerSpec(row, in_ch, mid, out_ch, se_ch, stride, layer_dilation,
-                               row.nl, cur_stride, in_stride))
+                               in_stride, cur_stride))
         in_ch, table_in = out_ch, row.out
     return specs
+
+
+def classifier_width(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf',
+                     reduced_tail: Optional[str] = None) -> int:
+    """Width (channels) of the 1x1 conv after pooling in the ImageNet classifier (Section 5.1).
+
+    ``arch.head_channels`` (1280 Large, 1024 Small in the released models; 0 where the
+    classifier is a single FC) is halved by RF2 (torchvision's ``reduced_tail``), then scaled:
+    under the ``'tf'`` rule it widens above 1.0 and never narrows (the released TF models and
+    timm keep 1280 at 0.75); under ``'torchvision'`` it follows the multiplier both ways
+    (torchvision ``last_channel = make_divisible(1280 // reduce_divider * width_mult)``).
+    """
+    if not arch.head_channels:
+        return 0
+    base = arch.head_channels // (2 if reduced_tail else 1)
+    scale = max(1.0, widen_factor) if width_rule == 'tf' else widen_factor
+    return make_divisible(base * scale)
+
+
+TapSite = Tuple[int, str]  # (row index, 'out' | 'expand' | 'dw')
 
 
 class TableNet(BaseModule):
@@ -168,7 +210,11 @@ class TableNet(BaseModule):
     of the 13th/9th bneck, Section 6.3), ``'C5'`` (the layer immediately before pooling) and
     ``'os8_dw'`` (the depthwise output, before SE, of the last block at output stride 8: the
     LR-ASPP low-level feature of the released models). ``out_channels`` and ``out_strides``
-    declare what each output is.
+    declare what each output is; ``head_channels`` the width of the ImageNet classifier's 1x1
+    conv after pooling for this configuration (:func:`classifier_width`).
+
+    Shapes: (N, 3, H, W) -> a tuple with one (N, out_channels[i], ceil(H / out_strides[i]),
+    ceil(W / out_strides[i])) map per entry of ``out_indices``.
 
     Args:
         arch: a key of ``arch_settings`` or an :class:`Arch`.
@@ -180,6 +226,10 @@ class TableNet(BaseModule):
         width_rule: 'tf' (released models, default) or 'torchvision' (its checkpoints).
         dilation_rule: 'tf' (default) or 'torchvision', for output stride < 32.
         fix_last_conv: keep the final conv's width for multipliers below 1; default per arch.
+        features_only: build the network only up to the deepest entry of ``out_indices``, as
+            timm's ``features_only`` and TF DeepLab's ``final_endpoint`` (the rows after it are
+            neither built, counted nor loaded: Table 7's MobileNetV2 rows stop at the last
+            bottleneck).
         frozen_stages: rows 0..frozen_stages are frozen (-1: none).
         norm_eval: keep BN layers in eval mode during training.
         norm_cfg: normalization; the default matches the paper's BN decay 0.99 (momentum 0.01)
@@ -190,7 +240,20 @@ class TableNet(BaseModule):
         se_gate_cfg: the SE gate; default per arch (h-sigmoid for MobileNetV3, sigmoid MnasNet).
         with_cp: gradient checkpointing of the blocks.
         init_cfg: weight initialisation; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
-            loads a converted checkpoint.
+            loads a converted checkpoint (its recorded options are checked first).
+        pretrained: deprecated host argument (mmseg's ``EncoderDecoder`` passes it): a file
+            becomes ``init_cfg=dict(type='Pretrained', checkpoint=pretrained)``; a host
+            model-zoo name (``open-mmlab://...``, set by host base configs for their own
+            network) is ignored with a warning (:func:`options.pretrained_to_init_cfg`).
+
+    Every saved state dict records the options that decide the weights' shapes; loading weights
+    made for other options raises :class:`options.CheckpointOptionError` naming the option.
+
+    Raises:
+        TypeError: an unknown argument (the message names the registered class and the valid
+            arguments).
+        ValueError: an unknown arch, rule, layout or tap, an out-of-range index, an impossible
+            output stride or ``frozen_stages``, with the valid choices in the message.
     """
     arch_settings: Dict[str, Arch] = {}
     default_nl_cfg = dict(RE=dict(type='ReLU', inplace=True), R6=dict(type='ReLU6', inplace=True),
@@ -207,6 +270,7 @@ class TableNet(BaseModule):
                  width_rule: str = 'tf',
                  dilation_rule: str = 'tf',
                  fix_last_conv: Optional[bool] = None,
+                 features_only: bool = False,
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
                  norm_cfg: dict = dict(type='BN', eps=1e-3, momentum=0.01),
@@ -215,56 +279,77 @@ class TableNet(BaseModule):
                  with_cp: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
-                     dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)]):
+                     dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)],
+                 pretrained: Optional[str] = None,
+                 **kwargs):
+        opts.reject_unknown(type(self), kwargs)
+        options = dict(locals())
+        init_cfg = opts.pretrained_to_init_cfg(type(self), pretrained, init_cfg)
+        out_indices = opts.as_tap_list(out_indices)
         super().__init__(init_cfg=init_cfg)
         if isinstance(arch, str):
             if arch not in self.arch_settings:
                 raise ValueError(f'{type(self).__name__}: unknown arch {arch!r}; valid choices: '
                                  f'{sorted(self.arch_settings)}')
             arch = self.arch_settings[arch]
-        if not isinstance(widen_factor, (int, float)) or widen_factor <= 0:
-            raise ValueError(f'widen_factor must be a positive float, got {widen_factor!r}')
-        rows = apply_nl_layout(apply_rf2(arch.rows, reduced_tail), nl_layout)
-        self.arch = replace(arch, rows=rows)
-        self.widen_factor = widen_factor
-        self.output_stride = output_stride
-        self.reduced_tail = reduced_tail
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
+        self.arch = replace(arch, rows=apply_nl_layout(apply_rf2(arch.rows, reduced_tail),
+                                                       nl_layout))
+        self.widen_factor = widen_factor  # read by necks that scale with the backbone (SSDLite)
+        self.head_channels = classifier_width(arch, widen_factor, width_rule, reduced_tail)
         self.specs = resolve_layers(self.arch, widen_factor, width_rule, output_stride,
                                     dilation_rule, fix_last_conv)
+        self.taps = self._named_taps()
+        if out_indices is None:
+            out_indices = (len(self.specs) - 1,)
+        self.out_indices = tuple(self._resolve_index(i) for i in out_indices)
+        sites = [self._site(i) for i in self.out_indices]
+        if features_only:  # rows after the deepest output are not built
+            self.specs = self.specs[:max(row for row, _ in sites) + 1]
         if not -1 <= frozen_stages < len(self.specs):
-            raise ValueError(f'frozen_stages must be in [-1, {len(self.specs) - 1}], '
-                             f'got {frozen_stages}')
+            raise ValueError(f'frozen_stages must be in [-1, {len(self.specs) - 1}] (the rows '
+                             f'built), got {frozen_stages}')
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.out_channels = [self._tap_shape(site)[0] for site in sites]
+        self.out_strides = [self._tap_shape(site)[1] for site in sites]
+        # row -> [(part, output position)]: which maps each row contributes to the outputs
+        self._routing: Dict[int, List[Tuple[str, int]]] = {}
+        for pos, (row, part) in enumerate(sites):
+            self._routing.setdefault(row, []).append((part, pos))
 
         nl_cfg = copy.deepcopy(self.default_nl_cfg)
         nl_cfg.update(act_cfg or {})
         gate_cfg = se_gate_cfg or self.gate_cfgs[arch.se_gate]
         self.layers = nn.ModuleList()
         for spec in self.specs:
-            act = nl_cfg[spec.nl]
+            act = nl_cfg[spec.row.nl]
             if spec.row.op == 'conv2d':
-                layer = ConvBNAct(spec.in_channels, spec.out_channels, spec.row.kernel,
-                                  spec.stride, spec.dilation, norm_cfg=norm_cfg, act_cfg=act)
+                self.layers.append(ConvBNAct(spec.in_channels, spec.out_channels,
+                                             spec.row.kernel, spec.stride, spec.dilation,
+                                             norm_cfg=norm_cfg, act_cfg=act))
             else:
-                residual = (spec.row.op == 'bneck' and spec.row.stride == 1
-                            and spec.in_channels == spec.out_channels)
-                layer = Bottleneck(spec.row.op, spec.in_channels, spec.mid_channels,
-                                   spec.out_channels, spec.row.kernel, spec.stride, spec.dilation,
-                                   spec.se_channels, act, gate_cfg, norm_cfg, residual, with_cp)
-            self.layers.append(layer)
-
+                self.layers.append(Bottleneck(spec, act, gate_cfg, norm_cfg, with_cp))
         self.channels_last = False  # set by switch_to_deploy
-        self.taps = self._named_taps()
-        if out_indices is None:
-            out_indices = (len(self.specs) - 1,)
-        self.out_indices = tuple(self._resolve_index(i) for i in out_indices)
-        self.out_channels = [self._tap_info(i)[0] for i in self.out_indices]
-        self.out_strides = [self._tap_info(i)[1] for i in self.out_indices]
         self._freeze_stages()
+        self._mnv3_record = opts.record(self, options)  # travels with the weights
+        self._register_state_dict_hook(_record_options)
+
+    def init_weights(self) -> None:
+        """As mmengine's, after checking a ``Pretrained`` checkpoint's recorded options."""
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            from mmengine.runner.checkpoint import _load_checkpoint
+            checkpoint = _load_checkpoint(cfg['checkpoint'], map_location='cpu')
+            opts.check_options(opts.saved_record(checkpoint, cfg.get('prefix') or ''), self,
+                               repr(cfg['checkpoint']))
+        super().init_weights()
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs):
+        opts.check_options(local_metadata.get(opts.META_KEY), self)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
 
     # -- taps -------------------------------------------------------------------------------
-    def _named_taps(self) -> Dict[str, Tuple[int, str]]:
+    def _named_taps(self) -> Dict[str, TapSite]:
         """name -> (row index, what of that row: 'out' | 'expand' | 'dw')."""
         rows = self.arch.rows
         c4_row = _reduction_row(rows, 16)
@@ -285,17 +370,17 @@ class TableNet(BaseModule):
                              f'[-{n}, {n - 1}] or the named taps {list(self.taps)}')
         return index % n
 
-    def _tap_info(self, index: Union[int, str]) -> Tuple[int, int]:
-        """(channels, output stride) of an output."""
-        if isinstance(index, int):
-            return self.specs[index].out_channels, self.specs[index].out_stride
-        row, part = self.taps[index]
+    def _site(self, index: Union[int, str]) -> TapSite:
+        return self.taps[index] if isinstance(index, str) else (index, 'out')
+
+    def _tap_shape(self, site: TapSite) -> Tuple[int, int]:
+        """(channels, output stride) of the map at a tap site."""
+        row, part = site
         spec = self.specs[row]
         if part == 'out':
             return spec.out_channels, spec.out_stride
         # expansion output: input resolution; depthwise output: after its stride
-        stride = spec.in_stride if part == 'expand' else spec.out_stride
-        return spec.mid_channels, stride
+        return spec.mid_channels, spec.in_stride if part == 'expand' else spec.out_stride
 
     @property
     def feature_info(self) -> List[dict]:
@@ -307,26 +392,17 @@ class TableNet(BaseModule):
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        wanted = {}
-        for name in self.out_indices:
-            if isinstance(name, str):
-                row, part = self.taps[name]
-                wanted.setdefault(row, {})[part] = name
-        found = {}
+        outs: List[Optional[torch.Tensor]] = [None] * len(self.out_indices)
         for i, layer in enumerate(self.layers):
-            parts = wanted.get(i)
-            if parts and set(parts) - {'out'}:
-                x, inner = layer.forward_taps(x)
-                for part, name in parts.items():
-                    if part != 'out':
-                        found[name] = inner[part]
+            parts = self._routing.get(i, ())
+            inner = {}
+            if any(part != 'out' for part, _ in parts):
+                x, inner = layer(x, return_taps=True)
             else:
                 x = layer(x)
-            if parts and 'out' in parts:
-                found[parts['out']] = x
-            if i in self.out_indices:
-                found[i] = x
-        return tuple(found[i] for i in self.out_indices)
+            for part, pos in parts:
+                outs[pos] = x if part == 'out' else inner[part]
+        return tuple(outs)
 
     def switch_to_deploy(self, channels_last: bool = True) -> 'TableNet':
         """Deploy mode for inference: folds every BN into the conv before it (mmcv's
@@ -334,7 +410,7 @@ class TableNet(BaseModule):
         oneDNN's depthwise and 1x1 kernels prefer on CPU (the input is converted on entry).
 
         Irreversible; outputs equal the eval-mode outputs of the unfused model up to float
-        rounding.
+        rounding. :func:`mnv3_plugin.apis.switch_to_deploy` applies it to a whole model.
         """
         from mmcv.cnn import fuse_conv_bn
         self.eval()
@@ -360,6 +436,10 @@ class TableNet(BaseModule):
                 if isinstance(m, _BatchNorm):
                     m.eval()
         return self
+
+
+def _record_options(module: TableNet, state_dict, prefix, local_metadata) -> None:
+    local_metadata[opts.META_KEY] = copy.deepcopy(module._mnv3_record)
 
 
 @MODELS.register_module()

@@ -7,9 +7,10 @@ conv where exp size == input width) and ``dwsep`` (MobileNetV1's depthwise-separ
 both convs activated). NL: ``RE`` ReLU, ``R6`` ReLU6, ``HS`` h-swish.
 
 The classifier rows of Tables 1-2 (pool, 1x1 NBN conv 1280/1024, 1x1 NBN conv k) belong to the
-classification head, not to these tables: see ``Arch.head_channels`` and the classification
-configs. Width multiplier, RF2 and output stride are applied to these tables by the builder;
-they are never copies of them.
+classification head, not to these tables: ``Arch.head_channels`` is its width at 1.0, and
+``mobilenet.classifier_width`` scales it with the width multiplier and RF2. Width multiplier,
+RF2 and output stride are applied to these tables by the builder; they are never copies of
+them.
 """
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -40,14 +41,12 @@ class Arch:
         se_gate: gate of the SE module: 'hsigmoid' (MobileNetV3) or 'sigmoid' (MnasNet).
         fix_last_conv: keep the final 1x1 conv of the table at its width when the multiplier is
             below 1 (MobileNetV2's rule, Sandler et al. Section 4; MnasNet in timm/TF).
-        source: where the table comes from.
     """
     rows: Tuple[Row, ...]
     head_channels: int
     se_squeeze: str = 'expansion'
     se_gate: str = 'hsigmoid'
     fix_last_conv: bool = False
-    source: str = ''
 
 
 def _r(op, k, exp, out, se, nl, s):
@@ -73,7 +72,7 @@ V3_LARGE = Arch(rows=(
     _r('bneck', 5, 960, 160, 'SE', 'HS', 1),   # 7^2 x 160
     _r('bneck', 5, 960, 160, 'SE', 'HS', 1),   # 7^2 x 160
     _r('conv2d', 1, None, 960, '-', 'HS', 1),  # 7^2 x 160  (C5: the layer before pooling)
-), head_channels=1280, source='Table 1')
+), head_channels=1280)
 
 # Table 2: MobileNetV3-Small. The printed table ticks SE on the 576 conv; no released model
 # (TF-slim, torchvision, timm, Keras) has it, so it is off here. The classifier's 1x1 conv is
@@ -92,7 +91,7 @@ V3_SMALL = Arch(rows=(
     _r('bneck', 5, 576, 96, 'SE', 'HS', 1),    # 7^2 x 96
     _r('bneck', 5, 576, 96, 'SE', 'HS', 1),    # 7^2 x 96
     _r('conv2d', 1, None, 576, '-', 'HS', 1),  # 7^2 x 96  (C5)
-), head_channels=1024, source='Table 2 (released models: no SE on the 576 conv, 1024 head)')
+), head_channels=1024)
 
 # MobileNetV2 (Sandler et al., Table 2: t, c, n, s expanded to one row per block; exp = t x in).
 MOBILENET_V2 = Arch(rows=(
@@ -115,7 +114,7 @@ MOBILENET_V2 = Arch(rows=(
     _r('bneck', 3, 960, 160, '-', 'R6', 1),    # 7^2 x 160
     _r('bneck', 3, 960, 320, '-', 'R6', 1),    # 7^2 x 160
     _r('conv2d', 1, None, 1280, '-', 'R6', 1),  # 7^2 x 320  (C5)
-), head_channels=0, fix_last_conv=True, source='MobileNetV2 paper, Table 2')
+), head_channels=0, fix_last_conv=True)
 
 # MnasNet-A1 (Tan et al., Figure 7a): SepConv, MBConv6/3 with SE on the 40, 112 and 160 stages.
 MNASNET_A1 = Arch(rows=(
@@ -137,8 +136,7 @@ MNASNET_A1 = Arch(rows=(
     _r('bneck', 5, 960, 160, 'SE', 'RE', 1),   # 7^2 x 160
     _r('bneck', 3, 960, 320, '-', 'RE', 1),    # 7^2 x 160    MBConv6
     _r('conv2d', 1, None, 1280, '-', 'RE', 1),  # 7^2 x 320  (C5)
-), head_channels=0, se_squeeze='input', se_gate='sigmoid', fix_last_conv=True,
-    source='MnasNet paper, Figure 7(a); TF mnasnet_models / timm mnasnet_a1')
+), head_channels=0, se_squeeze='input', se_gate='sigmoid', fix_last_conv=True)
 
 # The small MnasNet of Table 3 ("Mnas-small", 65.1M MAdds / 1.9M), as released in TF
 # mnasnet_models and timm mnasnet_small.
@@ -160,8 +158,7 @@ MNASNET_SMALL = Arch(rows=(
     _r('bneck', 5, 528, 88, 'SE', 'RE', 1),    # 7^2 x 88
     _r('bneck', 3, 528, 144, '-', 'RE', 1),    # 7^2 x 88
     _r('conv2d', 1, None, 1280, '-', 'RE', 1),  # 7^2 x 144  (C5)
-), head_channels=0, se_squeeze='input', se_gate='sigmoid', fix_last_conv=True,
-    source='TF mnasnet_models mnasnet-small / timm mnasnet_small')
+), head_channels=0, se_squeeze='input', se_gate='sigmoid', fix_last_conv=True)
 
 # MobileNetV1 (Howard et al. 2017, Table 1): 13 depthwise-separable layers.
 MOBILENET_V1 = Arch(rows=(
@@ -179,4 +176,4 @@ MOBILENET_V1 = Arch(rows=(
     _r('dwsep', 3, None, 512, '-', 'R6', 1),   # 14^2 x 512  (C4 = its output)
     _r('dwsep', 3, None, 1024, '-', 'R6', 2),  # 14^2 x 512
     _r('dwsep', 3, None, 1024, '-', 'R6', 1),  # 7^2 x 1024  (C5)
-), head_channels=0, source='MobileNetV1 paper, Table 1')
+), head_channels=0)

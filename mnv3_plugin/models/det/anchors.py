@@ -16,17 +16,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmdet.models.task_modules.prior_generators import AnchorGenerator
-from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
-from mmengine.registry import Registry
 
-from ... import registry as _registry
-
-# Task utilities (anchor generators) of the ``mnv3_plugin`` scope, referenced from mmdet configs
-# as ``type='mnv3_plugin.SSDLiteAnchorGenerator'``. Reuse the plugin-wide registry if one is
-# ever added to mnv3_plugin/registry.py (a second child with the same scope would clash).
-TASK_UTILS = getattr(_registry, 'TASK_UTILS', None) or Registry(
-    'task util', parent=MMENGINE_TASK_UTILS, scope='mnv3_plugin',
-    locations=['mnv3_plugin.models.det'])
+from ...registry import TASK_UTILS
 
 # mmdet's SSDLite anchors (configs/ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py): the
 # documented alternative to the released ones (docs/detection.md). 6 boxes on every level.

@@ -11,8 +11,7 @@
   what the backbone declares and the head's from the neck, so a Table 6 row's config only states
   its backbone.
 """
-import copy
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 from mmcv.cnn import ConvModule
@@ -25,6 +24,7 @@ from mmengine.model import BaseModule
 from torch import nn
 
 from ...registry import MODELS
+from ..wiring import wire
 from .anchors import SSDLiteAnchorGenerator  # noqa: F401  (registers it)
 
 # The released SSDLite models' BN (TF configs: decay 0.97 -> momentum 0.03, epsilon 1e-3).
@@ -50,7 +50,8 @@ class SSDLiteNeck(BaseModule):
         extra_channels: widths of the extra layers, as released: (512, 256, 256, 128).
         widen_factor: multiplier applied to the extra layers, TF's rule
             (``max(int(depth x m), min_channels)``; the TF feature extractors pass their depth
-            multiplier here). 1.0 keeps the released widths.
+            multiplier here, and :class:`SSDLite` fills it from the backbone). 1.0 keeps the
+            released widths.
         min_channels: TF's ``min_depth`` (16 in the released configs).
         norm_cfg: normalization of every conv.
         act_cfg: activation of every conv.
@@ -197,9 +198,10 @@ class SSDLiteHead(SSDHead):
 class SSDLite(SingleStageDetector):
     """SSDLite (mmdet's ``SingleStageDetector``) with widths wired from the backbone.
 
-    The neck's ``in_channels`` default to the backbone's declared ``out_channels`` (C4, C5)
-    and the head's ``in_channels`` to the neck's ``out_channels``; widths given in the config
-    must agree with them.
+    The neck's ``in_channels`` default to the backbone's declared ``out_channels`` (C4, C5), its
+    ``widen_factor`` to the backbone's (the TF object detection API scales the extra layers with
+    the feature extractor's depth multiplier), and the head's ``in_channels`` to the neck's
+    ``out_channels``; values given in the config must agree with them.
 
     Args:
         backbone: backbone config; must declare ``out_channels`` (every ``TableNet`` does).
@@ -218,38 +220,12 @@ class SSDLite(SingleStageDetector):
                  init_cfg: Optional[dict] = None):
         BaseDetector.__init__(self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MMDET_MODELS.build(backbone)
-        self.neck = MMDET_MODELS.build(
-            self._wire(neck, 'in_channels', list(self.backbone.out_channels), 'backbone'))
-        bbox_head = self._wire(bbox_head, 'in_channels', list(self.neck.out_channels), 'neck')
+        neck = wire(neck, 'in_channels', list(self.backbone.out_channels), 'backbone outputs')
+        if hasattr(self.backbone, 'widen_factor'):
+            neck = wire(neck, 'widen_factor', self.backbone.widen_factor, 'backbone multiplier')
+        self.neck = MMDET_MODELS.build(neck)
+        bbox_head = wire(bbox_head, 'in_channels', list(self.neck.out_channels), 'neck outputs')
         bbox_head.update(train_cfg=train_cfg, test_cfg=test_cfg)
         self.bbox_head = MMDET_MODELS.build(bbox_head)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
-
-    @staticmethod
-    def _wire(cfg: dict, key: str, value: List[int], source: str) -> dict:
-        cfg = copy.deepcopy(cfg)
-        given = cfg.get(key)
-        if given is None:
-            cfg[key] = value
-        elif list(given) != value:
-            raise ValueError(f'{cfg.get("type")}.{key}={list(given)} disagrees with the '
-                             f'{source} outputs {value}; leave it out to wire it automatically')
-        return cfg
-
-    def switch_to_deploy(self, channels_last: bool = True) -> 'SSDLite':
-        """Inference-only mode: the backbone's deploy mode (BN folded, channels-last), and BN
-        folded into the convs of the neck and the head predictors (mmcv's ``fuse_conv_bn``).
-
-        Irreversible; outputs equal the eval-mode outputs up to float rounding.
-        """
-        from mmcv.cnn import fuse_conv_bn
-        self.eval()
-        if hasattr(self.backbone, 'switch_to_deploy'):
-            self.backbone.switch_to_deploy(channels_last=channels_last)
-        fuse_conv_bn(self.neck)
-        fuse_conv_bn(self.bbox_head)
-        if channels_last:
-            self.neck.to(memory_format=torch.channels_last)
-            self.bbox_head.to(memory_format=torch.channels_last)
-        return self

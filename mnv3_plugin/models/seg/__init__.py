@@ -1,6 +1,6 @@
-"""Segmentation: the LR-ASPP and R-ASPP heads of Section 6.4 and DeepLab's MobileNetV2 trunk."""
-from .backbones import DeepLabMobileNetV2
+"""Segmentation (Section 6.4): the LR-ASPP and R-ASPP heads and the width-wiring segmentor."""
 from .lraspp_head import LRASPPHead
 from .raspp_head import RASPPHead
+from .segmentor import EncoderDecoder
 
-__all__ = ['DeepLabMobileNetV2', 'LRASPPHead', 'RASPPHead']
+__all__ = ['EncoderDecoder', 'LRASPPHead', 'RASPPHead']

@@ -1,4 +1,5 @@
 """Lite R-ASPP, the segmentation head of Section 6.4 and Figure 10."""
+import warnings
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -69,6 +70,28 @@ class LRASPPHead(BaseDecodeHead):
         self.gate = nn.Sequential(nn.Conv2d(high_channels, self.channels, 1, bias=gate_bias),
                                   build_act(gate_cfg))
         self.low_classifier = nn.Conv2d(low_channels, self.out_channels, 1)
+
+    def check_pool(self, crop: Optional[Sequence[int]], output_stride: int) -> None:
+        """Warns when ``pool_kernel`` does not cover the feature map of the training crop.
+
+        The release pools the whole crop: kernel ``(crop - 1) / OS + 1`` = the feature map
+        ``ceil(crop / OS)`` (49 for the 769 crop at OS16). A smaller kernel pools local windows
+        instead, e.g. the OS16 kernel 49 kept after switching the backbone to OS8 (map 97); a
+        larger one is clamped to the map (global pooling) and is fine.
+
+        Args:
+            crop: the training crop (h, w) in pixels (the data preprocessor's ``size``).
+            output_stride: the output stride of the high-level input.
+        """
+        if self.pool_kernel is None or not crop:
+            return
+        fit = tuple(-(-c // output_stride) for c in crop)
+        if any(k < f for k, f in zip(self.pool_kernel, fit)):
+            warnings.warn(
+                f'LRASPPHead: pool_kernel={self.pool_kernel} does not cover the {crop[0]}x'
+                f'{crop[1]} crop at output stride {output_stride} (feature map {fit[0]}x'
+                f'{fit[1]}); the release pools the whole crop, kernel (crop - 1) / OS + 1: set '
+                f'decode_head.pool_kernel={fit} (or None to pool globally)')
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         """The gate's average pool, its kernel clamped to the feature map.
