@@ -268,9 +268,12 @@ def calibration_loader(cfg, settings: QuantizationSettings):
     try:
         check_data(cfg, loaders=[name])
     except DataRootError as e:
-        first = str(e.code).splitlines()[0].replace('error: ', '')
+        lines = str(e).splitlines()
+        # the line naming the loader and its missing path
+        first = next((ln.strip()[2:] for ln in lines if ln.strip().startswith('- ')), lines[0])
         raise QuantizationConfigError(f'int8 {settings.method} has no calibration data: '
-                                      f'{first}') from None
+                                      f'{first}; point {name}.dataset.data_root at the data') \
+            from None
     loader_cfg = copy.deepcopy(loader_cfg)
     loader_cfg = loader_cfg.to_dict() if hasattr(loader_cfg, 'to_dict') else dict(loader_cfg)
     loader_cfg.update(num_workers=0, persistent_workers=False)
