@@ -406,9 +406,10 @@ class QuantizationRunner(Runner):
 OV_ROUTES = ('onnx', 'torchscript')
 # int8 check bound, relative to the largest |output|: OpenVINO rounds its folded int8 weights and
 # activations in its own order, so a value near a rounding boundary may land one quantization
-# step away from the fake-quant model's (measured: about 1% of the output range, the size of the
-# int8 error itself, see docs/deployment.md)
-INT8_RTOL = 0.02
+# step away from the fake-quant model's (measured: 1-2% of the output range with random and
+# with trained weights, while int8 and fp32 differed by 1-36% in the same runs; see
+# docs/deployment.md)
+INT8_RTOL = 0.05
 
 
 def export_openvino(net: nn.Module, example: torch.Tensor, out_xml: str,
