@@ -98,8 +98,8 @@ else
 fi
 "${PIP[@]}" --no-deps --force-reinstall "$WHEEL" >/dev/null
 
-say "installing the OpenMMLab stack (requirements/runtime.txt) and test tools (requirements/tests.txt)"
-"${PIP[@]}" -r "$REQ/runtime.txt" -r "$REQ/tests.txt" -r "$REQ/torch.txt" -r "$REQ/build.txt"
+say "installing the OpenMMLab stack (requirements/runtime.txt), test tools (tests.txt) and deployment runtimes (deploy.txt)"
+"${PIP[@]}" -r "$REQ/runtime.txt" -r "$REQ/tests.txt" -r "$REQ/deploy.txt" -r "$REQ/torch.txt" -r "$REQ/build.txt"
 say "installing mnv3_plugin in editable mode"
 "${PIP[@]}" --no-deps --no-build-isolation -e "$ROOT" >/dev/null
 

@@ -94,11 +94,18 @@ class LRASPPHead(BaseDecodeHead):
                 f'decode_head.pool_kernel={fit} (or None to pool globally)')
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
-        """The gate's average pool, its kernel clamped to the feature map."""
+        """The gate's average pool, its kernel clamped to the feature map.
+
+        Args:
+            x: the high-level feature, (N, C, H, W).
+
+        Returns:
+            (N, C, H', W') with H' = (H - kh) // sh + 1 where H >= kh, else 1 (global along
+            that side); likewise W'.
+        """
         if self.pool_kernel is None:
             return F.adaptive_avg_pool2d(x, 1)
-        kernel = tuple(min(k, s) for k, s in zip(self.pool_kernel, x.shape[2:]))
-        return F.avg_pool2d(x, kernel, self.pool_stride)
+        return clamped_avg_pool2d(x, self.pool_kernel, self.pool_stride)
 
     def forward(self, inputs: List[torch.Tensor]) -> torch.Tensor:
         low, high = self._transform_inputs(inputs)
@@ -107,6 +114,39 @@ class LRASPPHead(BaseDecodeHead):
         x = x * resize(gate, x.shape[2:], mode='bilinear', align_corners=self.align_corners)
         x = resize(x, low.shape[2:], mode='bilinear', align_corners=self.align_corners)
         return self.cls_seg(x) + self.low_classifier(low)
+
+
+def clamped_avg_pool2d(x: torch.Tensor, kernel: Tuple[int, int],
+                       stride: Tuple[int, int]) -> torch.Tensor:
+    """VALID average pool whose kernel is clamped to the map, written without Python ints
+    taken from ``x.shape``, so that tracing (``torch.fx``, ``torch.export``, the ONNX exporter)
+    keeps it correct at every input size.
+
+    A side shorter than the kernel is zero-padded up to the kernel (by
+    ``torch.sym_max(size, k) - size``, symbolic under tracing) and pooled with the fixed kernel;
+    the padding is then divided out by pooling a map of ones the same way. Along a padded side
+    there is exactly one window, so every output averages the real pixels only: the same
+    numbers as ``F.avg_pool2d(x, min(kernel, size), stride)``.
+
+    Args:
+        x: (N, C, H, W).
+        kernel: (kh, kw) in pixels.
+        stride: (sh, sw) in pixels.
+
+    Returns:
+        (N, C, H', W'): H' = (max(H, kh) - kh) // sh + 1, likewise W'.
+    """
+    h, w = x.shape[2], x.shape[3]
+    if torch.jit.is_tracing():
+        # TorchScript's tracer (torch.onnx.export(dynamo=False), the int8 route) hands sizes
+        # over as tensors and records a static graph anyway
+        h, w = int(h), int(w)
+    pad_h = torch.sym_max(h, kernel[0]) - h
+    pad_w = torch.sym_max(w, kernel[1]) - w
+    pooled = F.avg_pool2d(F.pad(x, (0, pad_w, 0, pad_h)), kernel, stride)
+    # the fraction of real pixels in each window (1 where nothing was padded)
+    real = F.avg_pool2d(F.pad(torch.ones_like(x[:1, :1]), (0, pad_w, 0, pad_h)), kernel, stride)
+    return pooled / real
 
 
 def _pair(value: Sequence[int], name: str) -> Tuple[int, int]:
