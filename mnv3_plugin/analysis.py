@@ -13,8 +13,6 @@ from typing import Callable, Dict, Optional, Sequence
 import torch
 from torch import nn
 
-from .apis import build_model  # noqa: F401  (re-exported for older callers)
-
 Forward = Callable[[nn.Module, torch.Tensor], object]
 
 
@@ -82,7 +80,7 @@ def config_complexity(cfg, input_size: Sequence[int],
     Returns:
         ``{'params': int, 'madds': int}``.
     """
-    from .apis import load_config
+    from .apis import build_model, load_config
     cfg = copy.deepcopy(load_config(cfg))
     if num_classes is not None:
         for key in ('head', 'bbox_head', 'decode_head'):
