@@ -86,8 +86,9 @@ def user_errors() -> tuple:
     """The exception types that mean "the user gave something wrong" (one-line errors)."""
     from .converters import ConversionError
     from .data_check import DataRootError
+    from .deploy.errors import DeployError
     from .models.backbones.options import CheckpointOptionError
-    return (ConfigError, DataRootError, ConversionError, CheckpointOptionError)
+    return (ConfigError, DataRootError, ConversionError, CheckpointOptionError, DeployError)
 
 
 def run_cli(main: Callable[[], object]) -> None:
