@@ -3,6 +3,7 @@
 Every block is built from one resolved table row (:class:`~.backbones.mobilenet.LayerSpec`):
 the widths, stride and dilation are decided by the builder, the block only assembles convs.
 """
+import contextlib
 from collections import OrderedDict
 from typing import Dict, Optional, Tuple, Union
 
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..registry import MODELS
 
@@ -101,6 +103,41 @@ class SqueezeExcite(nn.Module):
 TapMaps = Dict[str, torch.Tensor]
 
 
+class KeepNormStats:
+    """Restores the running statistics of every BN in ``module`` on exit.
+
+    The recompute of gradient checkpointing runs the forward a second time in training mode;
+    BN would update ``running_mean``, ``running_var`` and ``num_batches_tracked`` again (twice
+    per step: the effective momentum doubles). The recompute runs inside this context, so the
+    statistics stay those of the one real forward pass.
+    """
+
+    def __init__(self, module: nn.Module):
+        self.module = module
+        self.saved = []
+
+    def __enter__(self) -> 'KeepNormStats':
+        self.saved = [(buf, buf.detach().clone()) for m in self.module.modules()
+                      if isinstance(m, _BatchNorm)
+                      for buf in (m.running_mean, m.running_var, m.num_batches_tracked)
+                      if buf is not None]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with torch.no_grad():
+            for buf, value in self.saved:
+                buf.copy_(value)
+        self.saved = []
+
+
+def checkpoint_keeping_norm_stats(module: nn.Module, function, *args):
+    """``torch.utils.checkpoint.checkpoint(function, *args)`` whose recompute in backward
+    leaves the BN statistics of ``module`` as the forward pass left them."""
+    from torch.utils.checkpoint import checkpoint
+    return checkpoint(function, *args, use_reentrant=False,
+                      context_fn=lambda: (contextlib.nullcontext(), KeepNormStats(module)))
+
+
 class Bottleneck(nn.Module):
     """One table row of type ``bneck`` (inverted residual) or ``dwsep`` (MobileNetV1).
 
@@ -150,8 +187,7 @@ class Bottleneck(nn.Module):
     def forward(self, x: torch.Tensor,
                 return_taps: bool = False) -> Union[torch.Tensor, Tuple[torch.Tensor, TapMaps]]:
         if self.with_cp and self.training and x.requires_grad:
-            from torch.utils.checkpoint import checkpoint
-            out, expanded, dw = checkpoint(self._forward, x, use_reentrant=False)
+            out, expanded, dw = checkpoint_keeping_norm_stats(self, self._forward, x)
         else:
             out, expanded, dw = self._forward(x)
         return (out, dict(expand=expanded, dw=dw)) if return_taps else out
