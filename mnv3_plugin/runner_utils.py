@@ -26,6 +26,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         'a list value is key="[a,b]" or key=a,b (no white space)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher (tools/dist_*.sh use pytorch)')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='load checkpoints whose keys or shapes do not all match the model '
+                        '(the mismatches are logged); by default a mismatch is an error')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -52,6 +55,9 @@ def load_config(config: str, cfg_options: Optional[dict] = None, work_dir: Optio
 def config_from_args(args: argparse.Namespace) -> Config:
     """:func:`load_config` from the flags of :func:`add_common_args`, for a config of a
     supported host (raises :class:`~mnv3_plugin.apis.ConfigError` otherwise)."""
+    if getattr(args, 'partial_load', False):
+        from .checkpoint import PARTIAL_ENV
+        os.environ[PARTIAL_ENV] = '1'
     cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher,
                       args.local_rank)
     host_of(cfg)
@@ -84,10 +90,12 @@ def enable_show_dir(cfg: Config, show_dir: str, show: bool = False,
 
 def user_errors() -> tuple:
     """The exception types that mean "the user gave something wrong" (one-line errors)."""
+    from .checkpoint import CheckpointFileError, CheckpointMismatchError
     from .converters import ConversionError
     from .data_check import DataRootError
     from .models.backbones.options import CheckpointOptionError
-    return (ConfigError, DataRootError, ConversionError, CheckpointOptionError)
+    return (ConfigError, DataRootError, ConversionError, CheckpointOptionError,
+            CheckpointMismatchError, CheckpointFileError)
 
 
 def run_cli(main: Callable[[], object]) -> None:

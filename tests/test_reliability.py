@@ -4,6 +4,10 @@ Each test here failed before its fix: BN statistics under gradient checkpointing
 that do not match the model, batch-1 training, input channels, and the width conventions of
 torchvision and timm checkpoints.
 """
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -40,3 +44,103 @@ def test_with_cp_keeps_bn_statistics(arch):
     assert tracked and all(int(got[k]) == int(ref[k]) == 3 for k in tracked)
     for key in ref:
         torch.testing.assert_close(got[key], ref[key], rtol=1e-4, atol=1e-5, msg=key)
+
+
+# -- checkpoints that do not match: short errors, nothing runs on a partly loaded model -------
+ROOT = Path(__file__).resolve().parents[1]
+CLS_CFG = ROOT / 'configs/classification/v3small_w035_r224_imagenet.py'
+
+
+def run_tool(args, timeout=300):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='')
+    env.pop('MNV3_PLUGIN_PARTIAL_LOAD', None)
+    return subprocess.run([sys.executable] + [str(a) for a in args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=timeout, env=env)
+
+
+@pytest.fixture(scope='module')
+def tiny_cls(tmp_path_factory):
+    """A 64x64 classifier config on the fixture data and checkpoints: its own, one of another
+    model (a detector-style head instead of the classifier's), a truncated file."""
+    from mnv3_plugin.apis import build_model
+    from mnv3_plugin.testing import make_imagenet
+    tmp = tmp_path_factory.mktemp('ckpt')
+    data = make_imagenet(tmp / 'imagenet', num_train=8, num_val=4, size=(64, 64), seed=3)
+    cfg = tmp / 'tiny_cls.py'
+    cfg.write_text(f"""
+_base_ = '{CLS_CFG}'
+data_root = '{data.root}'
+metainfo = dict(classes={list(data.classes)!r})
+pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=pipeline))
+val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='Accuracy', topk=(1,))
+test_evaluator = val_evaluator
+data_preprocessor = dict(num_classes=4)
+model = dict(head=dict(num_classes=4, topk=(1,)))
+auto_scale_lr = dict(enable=False)
+train_cfg = dict(max_epochs=1, val_interval=1)
+""")
+    model = build_model(str(cfg))
+    good = model.state_dict()
+    other = type(good)((('bbox_head.cls.' + k[5:] if k.startswith('head.') else k), v)
+                       for k, v in good.items())
+    other._metadata = good._metadata
+    torch.save(dict(state_dict=good, meta={}), tmp / 'good.pth')
+    torch.save(dict(state_dict=other, meta={}), tmp / 'other.pth')
+    data_bytes = (tmp / 'good.pth').read_bytes()
+    (tmp / 'truncated.pth').write_bytes(data_bytes[:len(data_bytes) // 2])
+    (tmp / 'notes.pth').write_text('not a checkpoint\n')
+    return tmp
+
+
+def one_line_error(proc):
+    assert proc.returncode != 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith('error: ')]
+    assert len(errors) == 1, proc.stderr[-3000:]
+    return errors[0]
+
+
+def test_test_tool_rejects_another_models_checkpoint(tiny_cls):
+    proc = run_tool(['tools/test.py', tiny_cls / 'tiny_cls.py', tiny_cls / 'other.pth',
+                     '--work-dir', tiny_cls / 'w1'])
+    line = one_line_error(proc)
+    assert 'other.pth' in line and 'does not match the model' in line
+    assert 'missing' in line and 'unexpected' in line and 'bbox_head.cls.' in line
+    assert '--partial-load' in line and 'metrics:' not in proc.stdout
+    # asked explicitly: the matching part loads and the test runs
+    proc = run_tool(['tools/test.py', tiny_cls / 'tiny_cls.py', tiny_cls / 'other.pth',
+                     '--work-dir', tiny_cls / 'w2', '--partial-load'])
+    assert proc.returncode == 0 and 'metrics:' in proc.stdout, proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize('name', ['truncated.pth', 'notes.pth'])
+def test_test_tool_names_an_unreadable_checkpoint(tiny_cls, name):
+    proc = run_tool(['tools/test.py', tiny_cls / 'tiny_cls.py', tiny_cls / name,
+                     '--work-dir', tiny_cls / 'w3'])
+    line = one_line_error(proc)
+    assert str(tiny_cls / name) in line and 'not a readable checkpoint' in line
+
+
+def test_train_load_from_and_resume_reject_a_mismatch(tiny_cls):
+    for flag in (['--cfg-options', f'load_from={tiny_cls / "other.pth"}'],
+                 ['--resume', tiny_cls / 'other.pth']):
+        proc = run_tool(['tools/train.py', tiny_cls / 'tiny_cls.py', '--work-dir',
+                         tiny_cls / 'w4'] + flag)
+        assert 'does not match the model' in one_line_error(proc)
+        assert 'Epoch(train)' not in proc.stdout + proc.stderr
+
+
+def test_pretrained_init_cfg_is_strict_unless_prefixed(tiny_cls):
+    from mnv3_plugin.checkpoint import CheckpointMismatchError
+    path = str(tiny_cls / 'good.pth')
+    kw = dict(arch='small', widen_factor=0.35)
+    # the backbone of a whole-model checkpoint, with its prefix: loads
+    MobileNetV3(**kw, init_cfg=dict(type='Pretrained', checkpoint=path,
+                                    prefix='backbone.')).init_weights()
+    with pytest.raises(CheckpointMismatchError, match="prefix='backbone.'"):
+        MobileNetV3(**kw, init_cfg=dict(type='Pretrained', checkpoint=path)).init_weights()

@@ -346,6 +346,12 @@ class TableNet(BaseModule):
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs):
         opts.check_options(local_metadata.get(opts.META_KEY), self)
+        # features_only: the weights of rows not built are not loaded (nor unexpected)
+        unbuilt = re.compile(re.escape(prefix) + r'layers\.(\d+)\.')
+        for key in list(state_dict):
+            m = unbuilt.match(key)
+            if m and int(m.group(1)) >= len(self.layers):
+                del state_dict[key]
         super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
 
     # -- taps -------------------------------------------------------------------------------
