@@ -90,12 +90,13 @@ def enable_show_dir(cfg: Config, show_dir: str, show: bool = False,
 
 def user_errors() -> tuple:
     """The exception types that mean "the user gave something wrong" (one-line errors)."""
+    from .batch_check import BatchNormBatchError
     from .checkpoint import CheckpointFileError, CheckpointMismatchError
     from .converters import ConversionError
     from .data_check import DataRootError
     from .models.backbones.options import CheckpointOptionError
     return (ConfigError, DataRootError, ConversionError, CheckpointOptionError,
-            CheckpointMismatchError, CheckpointFileError)
+            CheckpointMismatchError, CheckpointFileError, BatchNormBatchError)
 
 
 def run_cli(main: Callable[[], object]) -> None:

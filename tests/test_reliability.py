@@ -144,3 +144,49 @@ def test_pretrained_init_cfg_is_strict_unless_prefixed(tiny_cls):
                                     prefix='backbone.')).init_weights()
     with pytest.raises(CheckpointMismatchError, match="prefix='backbone.'"):
         MobileNetV3(**kw, init_cfg=dict(type='Pretrained', checkpoint=path)).init_weights()
+
+
+# -- one image per process: every head trains or fails with one line before iterating ----------
+TRAIN_CONFIGS = sorted((ROOT / 'configs/segmentation').glob('*.py')) + sorted(
+    (ROOT / 'configs/detection').glob('*.py'))
+
+
+@pytest.mark.parametrize('path', TRAIN_CONFIGS, ids=lambda p: p.stem)
+def test_batch_one_trains_or_names_the_layer(path):
+    """R-ASPP's image pool and SSDLite's 1x1 maps (320x320) cannot use BN at one image; every
+    other head trains at batch 1. Inputs: 320 for SSDLite (its 1x1 maps), 96 for segmentation."""
+    from mnv3_plugin.apis import build_model
+    from mnv3_plugin.batch_check import BatchNormBatchError, guard_batch_norm
+    from mnv3_plugin.models.layers import KeepNormStats
+
+    # build_model reverts the configs' SyncBN to BN (new modules): guard them as the hook does
+    model = guard_batch_norm(build_model(str(path))).train()
+    size = 320 if 'detection' in str(path) else 96
+    expect_error = path.stem.startswith(('raspp', 'ssdlite'))
+    with torch.no_grad(), KeepNormStats(model):
+        model(torch.randn(2, 3, size, size), mode='tensor')  # two images always train
+        if not expect_error:
+            model(torch.randn(1, 3, size, size), mode='tensor')
+            return
+        with pytest.raises(BatchNormBatchError) as info:
+            model(torch.randn(1, 3, size, size), mode='tensor')
+    message = str(info.value)
+    assert '\n' not in message and 'batch of at least 2 per process' in message
+    assert 'SyncBN' in message
+    layer = 'decode_head.image_pool.bn' if path.stem.startswith('raspp') else 'neck.extra_layers'
+    assert layer in message
+
+
+def test_train_tool_fails_before_the_first_iteration_at_batch_one(cityscapes_root, tmp_path):
+    cfg = ROOT / 'configs/segmentation/raspp-f256_v3large_w100_os16_cityscapes.py'
+    root = str(cityscapes_root)
+    proc = run_tool(['tools/train.py', cfg, '--work-dir', tmp_path, '--cfg-options',
+                     f'train_dataloader.dataset.data_root={root}',
+                     f'val_dataloader.dataset.data_root={root}',
+                     f'test_dataloader.dataset.data_root={root}',
+                     'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
+                     'train_dataloader.persistent_workers=False',
+                     'default_hooks.logger.interval=1'])
+    line = one_line_error(proc)
+    assert 'decode_head.image_pool.bn' in line and 'batch of at least 2' in line
+    assert 'Iter(train)' not in proc.stdout + proc.stderr

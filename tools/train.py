@@ -57,7 +57,11 @@ def main():
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+
+    from mnv3_plugin.batch_check import BatchNormCheckHook
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    # a BN that cannot train at this batch size fails before the first iteration
+    runner.register_hook(BatchNormCheckHook())
     runner.train()
 
 

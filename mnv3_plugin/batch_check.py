@@ -1,0 +1,89 @@
+"""Training with one image per process: BN layers that would see a single value per channel.
+
+The R-ASPP image-pool branch normalizes a globally pooled (1x1) map and SSDLite's last extra
+layers and predictors run on 1x1 maps at 320x320, so at one image per process their BN sees one
+value per channel and torch raises a ValueError from inside BN. :func:`guard_batch_norm` puts a
+check in front of each BN that raises :class:`BatchNormBatchError` instead, naming the layer,
+the cause and the fix; :class:`BatchNormCheckHook` (registered by tools/train.py) runs one
+forward pass on the first training batch before the first iteration, so the error comes before
+any training, and leaves the BN statistics as they were.
+"""
+import random
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+_ATTR = '_mnv3_bn_guard'
+
+
+class BatchNormBatchError(ValueError):
+    """A BN layer would normalize a single value per channel in training."""
+
+
+def _synced(module: nn.Module) -> bool:
+    if not isinstance(module, nn.SyncBatchNorm):
+        return False
+    import torch.distributed as dist
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _check(name: str):
+    def hook(module, args):
+        x = args[0] if args else None
+        if (module.training and isinstance(x, torch.Tensor) and x.dim() >= 2
+                and x.numel() // max(1, x.shape[1]) == 1 and not _synced(module)):
+            raise BatchNormBatchError(
+                f'{name} ({type(module).__name__}) gets 1 value per channel in training (input '
+                f'{tuple(x.shape)}: one image per process and a 1x1 map), which batch '
+                'normalization cannot normalize: train with a batch of at least 2 per process '
+                "(train_dataloader.batch_size) or SyncBN across processes (norm_cfg=dict("
+                "type='SyncBN') with tools/dist_train.sh)")
+    return hook
+
+
+def guard_batch_norm(module: nn.Module, prefix: str = '') -> nn.Module:
+    """Puts the single-value check in front of every BN of ``module`` (names from ``prefix``);
+    a second call renames (a model names the layers its heads guarded)."""
+    for name, child in module.named_modules():
+        if isinstance(child, _BatchNorm):
+            old = getattr(child, _ATTR, None)
+            if old is not None:
+                old.remove()
+            full = '.'.join(p for p in (prefix, name) if p)
+            setattr(child, _ATTR, child.register_forward_pre_hook(_check(full)))
+    return module
+
+
+class BatchNormCheckHook(Hook):
+    """Runs the model once on the first training batch before training (statistics kept), so
+    a BN that cannot train at this batch size fails before the first iteration."""
+
+    priority = 'VERY_LOW'
+
+    def before_train(self, runner) -> None:
+        from mmengine.model import is_model_wrapper
+
+        from .models.layers import KeepNormStats
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        guard_batch_norm(model)
+        states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+        try:
+            batch = next(iter(runner.train_loop.dataloader))
+        finally:
+            random.setstate(states[0])
+            np.random.set_state(states[1])
+            torch.set_rng_state(states[2])
+        was_training = model.training
+        model.train()
+        try:
+            with KeepNormStats(model), torch.no_grad():
+                data = model.data_preprocessor(batch, True)
+                if isinstance(data, dict):
+                    model(**data, mode='tensor')
+                else:
+                    model(*data, mode='tensor')
+        finally:
+            model.train(was_training)
