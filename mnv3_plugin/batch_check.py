@@ -4,13 +4,10 @@ The R-ASPP image-pool branch normalizes a globally pooled (1x1) map and SSDLite'
 layers and predictors run on 1x1 maps at 320x320, so at one image per process their BN sees one
 value per channel and torch raises a ValueError from inside BN. :func:`guard_batch_norm` puts a
 check in front of each BN that raises :class:`BatchNormBatchError` instead, naming the layer,
-the cause and the fix; :class:`BatchNormCheckHook` (registered by tools/train.py) runs one
-forward pass on the first training batch before the first iteration, so the error comes before
-any training, and leaves the BN statistics as they were.
+the cause and the fix, before that BN runs; :class:`BatchNormCheckHook` (registered by
+tools/train.py) guards the model the runner trains, so the first iteration stops before any
+weight is updated.
 """
-import random
-
-import numpy as np
 import torch
 from mmengine.hooks import Hook
 from torch import nn
@@ -58,32 +55,14 @@ def guard_batch_norm(module: nn.Module, prefix: str = '') -> nn.Module:
 
 
 class BatchNormCheckHook(Hook):
-    """Runs the model once on the first training batch before training (statistics kept), so
-    a BN that cannot train at this batch size fails before the first iteration."""
+    """Guards every BN of the model the runner trains (mmengine replaces SyncBN modules when
+    it runs a single process, dropping the guards the heads put on them): the first forward of
+    the first iteration then stops at the first BN that sees one value per channel, before
+    any weight is updated."""
 
     priority = 'VERY_LOW'
 
     def before_train(self, runner) -> None:
         from mmengine.model import is_model_wrapper
-
-        from .models.layers import KeepNormStats
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         guard_batch_norm(model)
-        states = random.getstate(), np.random.get_state(), torch.get_rng_state()
-        try:
-            batch = next(iter(runner.train_loop.dataloader))
-        finally:
-            random.setstate(states[0])
-            np.random.set_state(states[1])
-            torch.set_rng_state(states[2])
-        was_training = model.training
-        model.train()
-        try:
-            with KeepNormStats(model), torch.no_grad():
-                data = model.data_preprocessor(batch, True)
-                if isinstance(data, dict):
-                    model(**data, mode='tensor')
-                else:
-                    model(*data, mode='tensor')
-        finally:
-            model.train(was_training)

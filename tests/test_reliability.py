@@ -177,7 +177,7 @@ def test_batch_one_trains_or_names_the_layer(path):
     assert layer in message
 
 
-def test_train_tool_fails_before_the_first_iteration_at_batch_one(cityscapes_root, tmp_path):
+def test_train_tool_fails_before_any_update_at_batch_one(cityscapes_root, tmp_path):
     cfg = ROOT / 'configs/segmentation/raspp-f256_v3large_w100_os16_cityscapes.py'
     root = str(cityscapes_root)
     proc = run_tool(['tools/train.py', cfg, '--work-dir', tmp_path, '--cfg-options',

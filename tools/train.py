@@ -60,7 +60,7 @@ def main():
 
     from mnv3_plugin.batch_check import BatchNormCheckHook
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    # a BN that cannot train at this batch size fails before the first iteration
+    # a BN that cannot train at this batch size fails before any weight is updated
     runner.register_hook(BatchNormCheckHook())
     runner.train()
 
