@@ -116,9 +116,14 @@ def converter_cli(convert: Callable, source: str, doc: str) -> None:
     parser.add_argument('src', help=f'{source} checkpoint (.pth): a state dict or a dict with '
                         "'state_dict' / 'model'")
     parser.add_argument('dst', help='where to write the converted checkpoint')
+    parser.add_argument('--in-channels', type=int, default=3,
+                        help='input channels of the target backbone (1: grayscale, 4: RGB-D...); '
+                        'the RGB stem is summed (1) or repeated and rescaled by 3/N')
     args = parser.parse_args()
 
     def main():
-        count = convert_file(args.src, args.dst, convert, source)
+        if args.in_channels < 1:
+            raise SystemExit('error: --in-channels must be positive')
+        count = convert_file(args.src, args.dst, convert, source, args.in_channels)
         print(f'converted {count} tensors from {args.src} -> {args.dst}')
     run_cli(main)

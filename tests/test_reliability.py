@@ -190,3 +190,71 @@ def test_train_tool_fails_before_any_update_at_batch_one(cityscapes_root, tmp_pa
     line = one_line_error(proc)
     assert 'decode_head.image_pool.bn' in line and 'batch of at least 2' in line
     assert 'Iter(train)' not in proc.stdout + proc.stderr
+
+
+# -- input channels: every backbone, and 3-channel weights adapt on loading -------------------
+def _all_backbones():
+    from mnv3_plugin.models.backbones import mobilenet
+    classes = (mobilenet.MobileNetV3, mobilenet.MobileNetV2, mobilenet.MnasNet,
+               mobilenet.MobileNetV1)
+    return [(cls, arch) for cls in classes for arch in cls.arch_settings]
+
+
+@pytest.mark.parametrize('cls,arch', _all_backbones(), ids=lambda v: getattr(v, '__name__', v))
+@pytest.mark.parametrize('in_channels', [1, 4, 5])
+def test_every_backbone_takes_in_channels(cls, arch, in_channels):
+    model = cls(arch=arch, in_channels=in_channels, out_indices=('C4', 'C5')).eval()
+    assert model.layers[0].conv.in_channels == in_channels
+    with torch.no_grad():
+        outs = model(torch.randn(1, in_channels, 64, 64))
+    assert [o.shape[1] for o in outs] == model.out_channels
+    # 3-channel weights adapt: 1 sums the RGB filters, N repeats them scaled by 3 / N
+    rgb = cls(arch=arch, out_indices=('C4', 'C5'))
+    model.load_state_dict(rgb.state_dict())
+    w, w3 = model.layers[0].conv.weight, rgb.layers[0].conv.weight
+    if in_channels == 1:
+        torch.testing.assert_close(w, w3.sum(1, keepdim=True))
+    else:
+        torch.testing.assert_close(w, w3.repeat(1, 2, 1, 1)[:, :in_channels] * 3 / in_channels)
+
+
+def test_gray_and_six_channel_stems_keep_the_rgb_response():
+    """Summing the filters: a gray image gives the RGB model's response to the gray image; six
+    channels (RGB twice) give the RGB response when both copies are the image."""
+    rgb = MobileNetV3('small').eval()
+    x = torch.rand(1, 3, 64, 64)
+    gray = x.mean(1, keepdim=True)
+    for n, inp, ref_in in ((1, gray, gray.expand(-1, 3, -1, -1)), (6, x.repeat(1, 2, 1, 1), x)):
+        model = MobileNetV3('small', in_channels=n).eval()
+        model.load_state_dict(rgb.state_dict())
+        with torch.no_grad():
+            torch.testing.assert_close(model(inp)[0], rgb(ref_in)[0], rtol=1e-4, atol=1e-4)
+
+
+def test_converter_and_init_cfg_adapt_a_torchvision_stem(tmp_path):
+    import torchvision
+
+    from mnv3_plugin.converters import convert_file, convert_torchvision
+    from mnv3_plugin.models.backbones.options import CheckpointOptionError
+    tv = torchvision.models.mobilenet_v3_small(weights=None).eval()
+    torch.save(tv.state_dict(), tmp_path / 'tv.pth')
+    kw = dict(arch='small', width_rule='torchvision')
+    x = torch.rand(1, 1, 64, 64)
+    with torch.no_grad():
+        ref = tv.features(x.expand(-1, 3, -1, -1))
+    # converter: the written checkpoint is for a 1-channel backbone and loads into one
+    convert_file(str(tmp_path / 'tv.pth'), str(tmp_path / 'gray.pth'), convert_torchvision,
+                 'torchvision', in_channels=1)
+    # init_cfg: an RGB conversion adapts when a 1-channel backbone loads it
+    convert_file(str(tmp_path / 'tv.pth'), str(tmp_path / 'rgb.pth'), convert_torchvision,
+                 'torchvision')
+    for name in ('gray.pth', 'rgb.pth'):
+        model = MobileNetV3(**kw, in_channels=1, init_cfg=dict(
+            type='Pretrained', checkpoint=str(tmp_path / name), prefix='backbone.'))
+        model.init_weights()
+        with torch.no_grad():
+            torch.testing.assert_close(model.eval()(x)[0], ref, rtol=1e-4, atol=1e-4)
+    # a 1-channel checkpoint does not widen back to RGB
+    with pytest.raises(CheckpointOptionError, match='in_channels=1'):
+        MobileNetV3(**kw, init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'gray.pth'),
+                                        prefix='backbone.')).init_weights()

@@ -116,7 +116,8 @@ def apply_nl_layout(rows: Sequence[Row], layout: str) -> Tuple[Row, ...]:
 
 def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf',
                    output_stride: int = 32, dilation_rule: str = 'tf',
-                   fix_last_conv: Optional[bool] = None) -> List[LayerSpec]:
+                   fix_last_conv: Optional[bool] = None,
+                   in_channels: int = 3) -> List[LayerSpec]:
     """Turns a table into real widths (width multiplier) and strides (atrous output stride).
 
     Width rules: ``'tf'`` (the released models, TF-slim/timm/Keras): outputs are
@@ -126,13 +127,17 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
     strided block at the previous dilation and dilates the blocks after it; ``'torchvision'``
     (``dilated=True``) dilates the would-be strided block too.
 
+    ``in_channels`` is the input image's channels (3: RGB; 1 grayscale, 4 RGB-D, ...).
+
     Raises:
-        ValueError: a non-positive ``widen_factor``, an unknown rule, or an output stride that
-            is not 8, 16 or 32 or exceeds the table's.
+        ValueError: a non-positive ``widen_factor`` or ``in_channels``, an unknown rule, or an
+            output stride that is not 8, 16 or 32 or exceeds the table's.
     """
     if isinstance(widen_factor, bool) or not isinstance(widen_factor, (int, float)) \
             or widen_factor <= 0:
         raise ValueError(f'widen_factor must be a positive float, got {widen_factor!r}')
+    if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
+        raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
     if width_rule not in ('tf', 'torchvision'):
         raise ValueError(f"width_rule must be 'tf' or 'torchvision', got {width_rule!r}")
     if dilation_rule not in ('tf', 'torchvision'):
@@ -146,7 +151,7 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
     fix_last = arch.fix_last_conv if fix_last_conv is None else fix_last_conv
 
     specs = []
-    in_ch, table_in = 3, 3
+    in_ch, table_in = in_channels, 3
     cur_stride, dilation = 1, 1
     last = len(arch.rows) - 1
     for i, row in enumerate(arch.rows):
@@ -198,6 +203,29 @@ def classifier_width(arch: Arch, widen_factor: float = 1.0, width_rule: str = 't
     return make_divisible(base * scale)
 
 
+def adapt_stem(weight: torch.Tensor, in_channels: int) -> torch.Tensor:
+    """A pretrained stem conv's weight (O, 3, k, k) for ``in_channels`` input channels.
+
+    The usual rule (timm's ``adapt_input_conv`` in ``timm/models/_manipulate.py``): one
+    channel sums the RGB filters (a gray image gives the RGB model's response to that gray);
+    N channels repeat the RGB filters cyclically and scale them by 3 / N, so the response to
+    an input whose channels equal stays the same.
+
+    Raises:
+        CheckpointOptionError: the weight is not a 3-channel conv weight.
+    """
+    if weight.dim() != 4 or weight.shape[1] != 3:
+        raise opts.CheckpointOptionError(
+            f'cannot adapt a stem conv of shape {tuple(weight.shape)} to {in_channels} input '
+            'channels (only 3-channel stems adapt): build the backbone with in_channels='
+            f'{weight.shape[1]}')
+    dtype, weight = weight.dtype, weight.float()
+    if in_channels == 1:
+        return weight.sum(dim=1, keepdim=True).to(dtype)
+    repeat = -(-in_channels // 3)
+    return (weight.repeat(1, repeat, 1, 1)[:, :in_channels] * (3 / in_channels)).to(dtype)
+
+
 TapSite = Tuple[int, str]  # (row index, 'out' | 'expand' | 'dw')
 
 
@@ -213,11 +241,13 @@ class TableNet(BaseModule):
     declare what each output is; ``head_channels`` the width of the ImageNet classifier's 1x1
     conv after pooling for this configuration (:func:`classifier_width`).
 
-    Shapes: (N, 3, H, W) -> a tuple with one (N, out_channels[i], ceil(H / out_strides[i]),
-    ceil(W / out_strides[i])) map per entry of ``out_indices``.
+    Shapes: (N, in_channels, H, W) -> a tuple with one (N, out_channels[i],
+    ceil(H / out_strides[i]), ceil(W / out_strides[i])) map per entry of ``out_indices``.
 
     Args:
         arch: a key of ``arch_settings`` or an :class:`Arch`.
+        in_channels: channels of the input images (timm's ``in_chans``): 1 for grayscale, 4
+            for RGB-D... A 3-channel checkpoint's stem adapts when loaded (:func:`adapt_stem`).
         widen_factor: width multiplier, any positive float.
         out_indices: rows or named taps to return; default: the last row (C5).
         output_stride: 32, 16 or 8; below 32 by atrous convolution.
@@ -263,6 +293,7 @@ class TableNet(BaseModule):
     def __init__(self,
                  arch: Union[str, Arch] = 'large',
                  widen_factor: float = 1.0,
+                 in_channels: int = 3,
                  out_indices: Optional[Sequence[Union[int, str]]] = None,
                  output_stride: int = 32,
                  reduced_tail: Optional[str] = None,
@@ -296,8 +327,9 @@ class TableNet(BaseModule):
                                                        nl_layout))
         self.widen_factor = widen_factor  # read by necks that scale with the backbone (SSDLite)
         self.head_channels = classifier_width(arch, widen_factor, width_rule, reduced_tail)
+        self.in_channels = in_channels
         self.specs = resolve_layers(self.arch, widen_factor, width_rule, output_stride,
-                                    dilation_rule, fix_last_conv)
+                                    dilation_rule, fix_last_conv, in_channels)
         self.taps = self._named_taps()
         if out_indices is None:
             out_indices = (len(self.specs) - 1,)
@@ -352,6 +384,10 @@ class TableNet(BaseModule):
             m = unbuilt.match(key)
             if m and int(m.group(1)) >= len(self.layers):
                 del state_dict[key]
+        stem = f'{prefix}layers.0.conv.weight'
+        if stem in state_dict and state_dict[stem].dim() == 4 \
+                and state_dict[stem].shape[1] != self.in_channels:
+            state_dict[stem] = adapt_stem(state_dict[stem], self.in_channels)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
 
     # -- taps -------------------------------------------------------------------------------
