@@ -166,7 +166,8 @@ def infer_backbone_options(state_dict: StateDict, source: str = 'tf',
     from .models.backbones import mobilenet
     cls = getattr(mobilenet, backbone_type)
     widths = row_widths_of(state_dict)
-    rules = ('torchvision', 'tf') if source == 'torchvision' else ('tf', 'torchvision')
+    rules = (('torchvision', 'tf', 'timm') if source == 'torchvision' else
+             ('timm', 'tf', 'torchvision') if source == 'timm' else ('tf', 'timm', 'torchvision'))
     grid = list(_PREFERRED_WIDTHS) + [round(0.05 + 0.01 * i, 2) for i in range(296)]
     for arch_name, arch in cls.arch_settings.items():
         if len(arch.rows) != len(widths):

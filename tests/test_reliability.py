@@ -258,3 +258,105 @@ def test_converter_and_init_cfg_adapt_a_torchvision_stem(tmp_path):
     with pytest.raises(CheckpointOptionError, match='in_channels=1'):
         MobileNetV3(**kw, init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'gray.pth'),
                                         prefix='backbone.')).init_weights()
+
+
+# -- width conventions: every torchvision multiplier and every timm variant loads strictly -----
+# A grid (step 0.05) plus multipliers where rounding 960 x m and 6 x round(160 x m) or
+# 16 x m and timm's fixed stem differ.
+SWEEP = sorted({round(0.05 * i, 2) for i in range(2, 41)} | {0.33, 0.52, 0.67, 0.9, 1.1, 1.3})
+# timm variants that are not the paper's Tables 1-2 at a multiplier: why each is left out.
+TIMM_NOT_TABLES = {
+    'mobilenetv3_large_150d': 'depth multiplier 1.2 (more blocks per stage than Table 1)',
+    'mobilenetv3_rw': "timm's early reimplementation: no residual in block 1, SE with the "
+                      "block's nonlinearity, head conv without bias",
+    'tf_mobilenetv3_large_minimal_100': "'minimal' variant: no SE, no h-swish, 3x3 kernels",
+    'tf_mobilenetv3_small_minimal_100': "'minimal' variant: no SE, no h-swish, 3x3 kernels",
+}
+
+
+def _classifier(**backbone):
+    from mmpretrain.registry import MODELS
+
+    from mnv3_plugin.models.classifier import classifier_cfg
+    return MODELS.build(classifier_cfg(dict(type='mnv3_plugin.MobileNetV3', **backbone))).eval()
+
+
+def _randomize_bn(model):
+    gen = torch.Generator().manual_seed(1)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=gen) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
+    return model
+
+
+@pytest.mark.parametrize('arch', ['large', 'small'])
+def test_every_torchvision_width_converts_and_matches(arch):
+    import torchvision
+
+    from mnv3_plugin.converters import convert_torchvision
+    x = torch.randn(2, 3, 64, 64)
+    for m in SWEEP:
+        torch.manual_seed(0)
+        tv = _randomize_bn(getattr(torchvision.models, f'mobilenet_v3_{arch}')(
+            weights=None, width_mult=m)).eval()
+        ours = _classifier(arch=arch, widen_factor=m, width_rule='torchvision')
+        ours.load_state_dict(convert_torchvision(tv.state_dict()), strict=True)
+        with torch.no_grad():
+            torch.testing.assert_close(ours(x, mode='tensor'), tv(x), atol=1e-5, rtol=1e-4,
+                                       msg=lambda s: f'width {m}: {s}')
+
+
+def _timm_options(name):
+    """Our options for a timm MobileNetV3 variant: arch and multiplier from its name."""
+    arch = 'large' if '_large_' in name else 'small'
+    width = int(name.rsplit('_', 1)[1]) / 100
+    eps = 1e-3 if name.startswith('tf_') else 1e-5  # timm's tf_ ports keep TF's BN eps
+    options = dict(arch=arch, widen_factor=width, width_rule='timm',
+                   norm_cfg=dict(type='BN', eps=eps, momentum=0.01))
+    if name.startswith('tf_'):
+        options['padding'] = 'same'
+    return options
+
+
+def _timm_variants():
+    timm = pytest.importorskip('timm')
+    return [n for n in timm.list_models('*mobilenetv3*') if n not in TIMM_NOT_TABLES]
+
+
+def _check_timm(ref, options, x):
+    from mnv3_plugin.converters import convert_timm
+    ref = _randomize_bn(ref).eval()
+    ours = _classifier(**options)
+    ours.load_state_dict(convert_timm(ref.state_dict()), strict=True)
+    with torch.no_grad():
+        torch.testing.assert_close(ours.backbone(x)[-1], ref.forward_features(x), atol=1e-5,
+                                   rtol=1e-4)
+        # timm's head is a 1x1 conv on the pooled map, ours a Linear: float32 rounding
+        a, b = ours(x, mode='tensor'), ref(x)
+        assert (a - b).abs().max() <= 1e-5 * max(1.0, b.abs().max())
+
+
+@pytest.mark.parametrize('name', _timm_variants())
+def test_every_timm_variant_converts_and_matches(name):
+    import timm
+    torch.manual_seed(0)
+    # odd sizes: TF's SAME padding of the tf_ ports is asymmetric there
+    _check_timm(timm.create_model(name, pretrained=False), _timm_options(name),
+                torch.randn(2, 3, 65, 71))
+
+
+def test_timm_width_sweep_converts_and_matches():
+    from timm.models.mobilenetv3 import _gen_mobilenet_v3
+    x = torch.randn(1, 3, 64, 64)
+    for arch in ('large', 'small'):
+        for m in SWEEP:
+            torch.manual_seed(0)
+            _check_timm(_gen_mobilenet_v3(f'mobilenetv3_{arch}_100', m),
+                        dict(arch=arch, widen_factor=m, width_rule='timm',
+                             norm_cfg=dict(type='BN', eps=1e-5, momentum=0.01)), x)
+
+
+def test_timm_exclusions_are_still_registered():
+    timm = pytest.importorskip('timm')
+    assert set(TIMM_NOT_TABLES) <= set(timm.list_models('*mobilenetv3*'))

@@ -61,18 +61,41 @@ def build_act(cfg: Optional[dict]) -> nn.Module:
     return MODELS.build(dict(cfg))
 
 
+PADDINGS = ('symmetric', 'same')
+
+
+class Conv2dSame(nn.Conv2d):
+    """A conv with TF's "SAME" padding: the total padding depends on the input size and the
+    odd pixel goes to the bottom/right (timm's ``Conv2dSame`` / ``pad_same``, used by its
+    ``tf_`` ports of the released TF checkpoints). Built with ``padding=0``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pads = []
+        for size, k, s, d in zip(x.shape[:-3:-1], self.kernel_size[::-1], self.stride[::-1],
+                                 self.dilation[::-1]):
+            total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+            pads += [total // 2, total - total // 2]
+        return super().forward(F.pad(x, pads))
+
+
 class ConvBNAct(nn.Sequential):
     """conv (no bias) -> norm -> activation, as one sequential so BN can be folded for deploy.
 
-    Shapes: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+    ``padding``: ``'symmetric'`` ((k - 1) / 2 x dilation on each side, torchvision and timm's
+    non-``tf_`` models) or ``'same'`` (TF's "SAME": asymmetric for strided convs,
+    :class:`Conv2dSame`; at stride 1 the two are equal). Shapes: (N, in_channels, H, W) ->
+    (N, out_channels, ceil(H / stride), ceil(W / stride)).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  dilation: int = 1, groups: int = 1, norm_cfg: dict = dict(type='BN'),
-                 act_cfg: Optional[dict] = None):
-        padding = (kernel_size - 1) // 2 * dilation
+                 act_cfg: Optional[dict] = None, padding: str = 'symmetric'):
+        if padding not in PADDINGS:
+            raise ValueError(f'padding must be one of {PADDINGS}, got {padding!r}')
+        conv_type = Conv2dSame if padding == 'same' and stride > 1 else nn.Conv2d
+        pad = 0 if conv_type is Conv2dSame else (kernel_size - 1) // 2 * dilation
         layers = OrderedDict(
-            conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation,
+            conv=conv_type(in_channels, out_channels, kernel_size, stride, pad, dilation,
                            groups, bias=False),
             bn=build_norm_layer(norm_cfg, out_channels)[1])
         if act_cfg is not None:
@@ -152,6 +175,7 @@ class Bottleneck(nn.Module):
         gate_cfg: the SE gate.
         norm_cfg: normalization of every conv.
         with_cp: gradient checkpointing in training.
+        padding: ``'symmetric'`` or ``'same'`` (:class:`ConvBNAct`).
 
     ``forward(x, return_taps=True)`` also returns the intermediate maps the taps read:
     ``expand`` (the input of the depthwise conv: C4 in Section 6.3) and ``dw`` (the depthwise
@@ -159,7 +183,7 @@ class Bottleneck(nn.Module):
     """
 
     def __init__(self, spec, act_cfg: dict, gate_cfg: dict, norm_cfg: dict,
-                 with_cp: bool = False):
+                 with_cp: bool = False, padding: str = 'symmetric'):
         super().__init__()
         op = spec.row.op
         if op not in ('bneck', 'dwsep'):
@@ -171,7 +195,7 @@ class Bottleneck(nn.Module):
         if mid != spec.in_channels:
             self.expand = ConvBNAct(spec.in_channels, mid, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.dw = ConvBNAct(mid, mid, spec.row.kernel, spec.stride, spec.dilation, groups=mid,
-                            norm_cfg=norm_cfg, act_cfg=act_cfg)
+                            norm_cfg=norm_cfg, act_cfg=act_cfg, padding=padding)
         self.se = SqueezeExcite(mid, spec.se_channels, gate_cfg) if spec.se_channels else None
         self.project = ConvBNAct(mid, spec.out_channels, 1, norm_cfg=norm_cfg,
                                  act_cfg=act_cfg if op == 'dwsep' else None)

@@ -15,6 +15,8 @@ from . import options as opts
 from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE, V3_SMALL,
                      Arch, Row)
 
+WIDTH_RULES = ('tf', 'timm', 'torchvision')
+
 
 def make_divisible(value: float, divisor: int = 8, min_value: Optional[int] = None) -> int:
     """Rounds to a multiple of ``divisor``, never down by more than 10% (the TF-slim rule)."""
@@ -120,9 +122,20 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
                    in_channels: int = 3) -> List[LayerSpec]:
     """Turns a table into real widths (width multiplier) and strides (atrous output stride).
 
-    Width rules: ``'tf'`` (the released models, TF-slim/timm/Keras): outputs are
-    make_divisible(out x m, 8) and expansions make_divisible(real input x exp/in, 8);
-    ``'torchvision'``: expansions are make_divisible(exp x m, 8) (torchvision checkpoints).
+    Width rules: the layers whose width the libraries compute differently are the stem, the
+    expansions, the final 1x1 conv and the classifier's head conv (:func:`classifier_width`).
+    Block outputs (make_divisible(out x m, 8)) and SE squeezes (make_divisible(exp / 4, 8))
+    agree in all three.
+
+    - ``'tf'`` (the released TF-slim models, Keras): stem make_divisible(16 x m); expansions
+      make_divisible(real input x exp/in, 8); final conv make_divisible(960 x m).
+    - ``'timm'`` (``_gen_mobilenet_v3`` in timm's ``mobilenetv3.py``): as ``'tf'``, but the
+      stem stays 16 below m = 0.75 (``fix_stem=channel_multiplier < 0.75``).
+    - ``'torchvision'`` (``torchvision/models/mobilenetv3.py``): expansions scale the table
+      value, make_divisible(exp x m, 8); the final conv of the tables with a classifier head
+      conv (MobileNetV3) is 6 x the rounded last block (``lastconv_output_channels =
+      6 * lastconv_input_channels``), not make_divisible(960 x m).
+
     Dilation rules for output stride 16/8: ``'tf'`` (TF DeepLab, timm) keeps the would-be
     strided block at the previous dilation and dilates the blocks after it; ``'torchvision'``
     (``dilated=True``) dilates the would-be strided block too.
@@ -138,8 +151,8 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
         raise ValueError(f'widen_factor must be a positive float, got {widen_factor!r}')
     if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
         raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
-    if width_rule not in ('tf', 'torchvision'):
-        raise ValueError(f"width_rule must be 'tf' or 'torchvision', got {width_rule!r}")
+    if width_rule not in WIDTH_RULES:
+        raise ValueError(f'width_rule must be one of {WIDTH_RULES}, got {width_rule!r}')
     if dilation_rule not in ('tf', 'torchvision'):
         raise ValueError(f"dilation_rule must be 'tf' or 'torchvision', got {dilation_rule!r}")
     full_stride = 1
@@ -158,8 +171,13 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
         out_ch = make_divisible(row.out * widen_factor)
         if i == last and fix_last and widen_factor < 1:
             out_ch = row.out
+        if i == 0 and width_rule == 'timm' and widen_factor < 0.75:
+            out_ch = row.out  # timm's fix_stem
+        if (i == last and row.op == 'conv2d' and width_rule == 'torchvision'
+                and arch.head_channels and not fix_last):
+            out_ch = row.out // table_in * in_ch  # torchvision: 6 x the last block's width
         if row.op == 'bneck':
-            if width_rule == 'tf':
+            if width_rule in ('tf', 'timm'):
                 mid = in_ch if row.exp == table_in else make_divisible(in_ch * row.exp / table_in)
             else:
                 mid = make_divisible(row.exp * widen_factor)
@@ -192,13 +210,16 @@ def classifier_width(arch: Arch, widen_factor: float = 1.0, width_rule: str = 't
 
     ``arch.head_channels`` (1280 Large, 1024 Small in the released models; 0 where the
     classifier is a single FC) is halved by RF2 (torchvision's ``reduced_tail``), then scaled:
-    under the ``'tf'`` rule it widens above 1.0 and never narrows (the released TF models and
-    timm keep 1280 at 0.75); under ``'torchvision'`` it follows the multiplier both ways
-    (torchvision ``last_channel = make_divisible(1280 // reduce_divider * width_mult)``).
+    under the ``'tf'`` rule it widens above 1.0 and never narrows (the released TF models keep
+    1280 at 0.75); under ``'timm'`` it is never scaled (timm's ``num_features``, 1280 / 1024
+    for every multiplier, 1.5 included); under ``'torchvision'`` it follows the multiplier both
+    ways (torchvision ``last_channel = make_divisible(1280 // reduce_divider * width_mult)``).
     """
     if not arch.head_channels:
         return 0
     base = arch.head_channels // (2 if reduced_tail else 1)
+    if width_rule == 'timm':
+        return base
     scale = max(1.0, widen_factor) if width_rule == 'tf' else widen_factor
     return make_divisible(base * scale)
 
@@ -253,7 +274,8 @@ class TableNet(BaseModule):
         output_stride: 32, 16 or 8; below 32 by atrous convolution.
         reduced_tail: RF2: None, 'detection' or 'segmentation' (see :func:`apply_rf2`).
         nl_layout: Table 5 placement of h-swish: 'table', 'relu', 'hswish@16', 'hswish@112'...
-        width_rule: 'tf' (released models, default) or 'torchvision' (its checkpoints).
+        width_rule: 'tf' (released models, default), 'timm' or 'torchvision' (their
+            checkpoints at any multiplier; see :func:`resolve_layers`).
         dilation_rule: 'tf' (default) or 'torchvision', for output stride < 32.
         fix_last_conv: keep the final conv's width for multipliers below 1; default per arch.
         features_only: build the network only up to the deepest entry of ``out_indices``, as
@@ -269,6 +291,9 @@ class TableNet(BaseModule):
             ``act_cfg=dict(HS=dict(type='mnv3_plugin.HSwish', fused=False))``.
         se_gate_cfg: the SE gate; default per arch (h-sigmoid for MobileNetV3, sigmoid MnasNet).
         with_cp: gradient checkpointing of the blocks.
+        padding: ``'symmetric'`` (default; torchvision, timm) or ``'same'``: TF's "SAME"
+            padding of the strided convs, as the released TF checkpoints and timm's ``tf_``
+            ports of them were trained with (:class:`~mnv3_plugin.models.layers.Conv2dSame`).
         init_cfg: weight initialisation; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
             loads a converted checkpoint (its recorded options are checked first).
         pretrained: deprecated host argument (mmseg's ``EncoderDecoder`` passes it): a file
@@ -308,6 +333,7 @@ class TableNet(BaseModule):
                  act_cfg: Optional[dict] = None,
                  se_gate_cfg: Optional[dict] = None,
                  with_cp: bool = False,
+                 padding: str = 'symmetric',
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
                      dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)],
@@ -358,9 +384,9 @@ class TableNet(BaseModule):
             if spec.row.op == 'conv2d':
                 self.layers.append(ConvBNAct(spec.in_channels, spec.out_channels,
                                              spec.row.kernel, spec.stride, spec.dilation,
-                                             norm_cfg=norm_cfg, act_cfg=act))
+                                             norm_cfg=norm_cfg, act_cfg=act, padding=padding))
             else:
-                self.layers.append(Bottleneck(spec, act, gate_cfg, norm_cfg, with_cp))
+                self.layers.append(Bottleneck(spec, act, gate_cfg, norm_cfg, with_cp, padding))
         self.channels_last = False  # set by switch_to_deploy
         self._freeze_stages()
         self._mnv3_record = opts.record(self, options)  # travels with the weights
