@@ -8,6 +8,7 @@ import argparse
 import os
 import os.path as osp
 import sys
+import warnings
 from typing import Callable, Optional
 
 from mmengine.config import Config, DictAction
@@ -99,8 +100,19 @@ def user_errors() -> tuple:
             CheckpointMismatchError, CheckpointFileError, BatchNormBatchError)
 
 
+def quiet_pkg_resources() -> None:
+    """Hides setuptools' "pkg_resources is deprecated" warning, which mmengine, mmcv and the
+    hosts trigger once per importing module (dozens per tool call). The stack needs
+    pkg_resources (setuptools < 82 is pinned, requirements/build.txt); the tools are the
+    project's entry points, so the filter is set there, not on import of the library."""
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated',
+                            category=UserWarning)
+
+
 def run_cli(main: Callable[[], object]) -> None:
-    """Runs a tool's ``main``; a user error ends it with ``error: <message>`` and exit code 2."""
+    """Runs a tool's ``main``; a user error ends it with ``error: <message>`` and exit code 2.
+    The pkg_resources deprecation warnings are filtered (:func:`quiet_pkg_resources`)."""
+    quiet_pkg_resources()
     try:
         main()
     except user_errors() as e:
