@@ -409,3 +409,42 @@ def test_tools_print_no_pkg_resources_warnings():
     assert 'pkg_resources' not in proc.stderr
     # the pin that makes pkg_resources importable stays
     assert re.search(r'setuptools[^\n]*<\s*82', (ROOT / 'requirements/build.txt').read_text())
+
+
+# -- the Table 8 submission writer: trainIds -> official labelIds PNGs -------------------------
+def test_submission_writer_round_trips_the_official_label_table(tmp_path):
+    """The -test configs' evaluator (mmseg's CityscapesMetric, format_only) writes one labelIds
+    PNG per image, named as the benchmark expects; mapping the PNG back through
+    cityscapesscripts' label table gives the predicted trainIds exactly."""
+    import numpy as np
+    from cityscapesscripts.helpers.labels import id2label, trainId2label
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import METRICS
+    from PIL import Image
+
+    from mnv3_plugin.apis import load_config
+    req = (ROOT / 'requirements/runtime.txt').read_text()
+    assert re.search(r'^cityscapesscripts==[\d.]+$', req, re.M)
+    cfg = load_config(str(ROOT / 'configs/segmentation/'
+                                 'lraspp_v3large-rf2_w100_os16_cityscapes-test.py'))
+    evaluator = dict(cfg.test_evaluator, output_dir=str(tmp_path / 'submission'))
+    assert evaluator['type'] == 'CityscapesMetric' and evaluator['format_only']
+    init_default_scope('mmseg')
+    metric = METRICS.build(evaluator)
+    gen = torch.Generator().manual_seed(0)
+    names = ['berlin_000000_000019', 'bielefeld_000000_000321']
+    preds = [torch.randint(0, 19, (1, 32, 64), generator=gen) for _ in names]
+    samples = [dict(pred_sem_seg=dict(data=p), img_path=f'data/cityscapes/leftImg8bit/test/'
+                    f'{n.split("_")[0]}/{n}_leftImg8bit.png') for p, n in zip(preds, names)]
+    metric.process({}, samples)
+    metric.compute_metrics(metric.results)
+    for pred, name in zip(preds, names):
+        png = Image.open(tmp_path / 'submission' / f'{name}_leftImg8bit.png')
+        label_ids = np.array(png)
+        assert label_ids.shape == (32, 64) and label_ids.dtype == np.uint8
+        assert all(not id2label[int(i)].ignoreInEval for i in np.unique(label_ids))
+        back = np.vectorize(lambda i: id2label[int(i)].trainId)(label_ids)
+        np.testing.assert_array_equal(back, pred[0].numpy())
+    written = {int(i) for p in (tmp_path / 'submission').glob('*.png')
+               for i in np.unique(np.array(Image.open(p)))}
+    assert written == {trainId2label[t].id for t in range(19)}  # every class, official ids
