@@ -4,6 +4,7 @@ Each test here failed before its fix: BN statistics under gradient checkpointing
 that do not match the model, batch-1 training, input channels, and the width conventions of
 torchvision and timm checkpoints.
 """
+import json
 import os
 import re
 import subprocess
@@ -448,3 +449,61 @@ def test_submission_writer_round_trips_the_official_label_table(tmp_path):
     written = {int(i) for p in (tmp_path / 'submission').glob('*.png')
                for i in np.unique(np.array(Image.open(p)))}
     assert written == {trainId2label[t].id for t in range(19)}  # every class, official ids
+
+
+# -- two nodes on the loopback address: identical weights on both ranks -----------------------
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_dist_train_two_nodes_on_loopback(tmp_path):
+    """tools/dist_train.sh with NNODES=2: one launcher per "machine" (here two processes on
+    127.0.0.1), one training process each; DDP keeps both ranks' weights identical."""
+    from mnv3_plugin.testing import make_imagenet
+    data = make_imagenet(tmp_path / 'imagenet', num_train=16, num_val=4, size=(64, 64), seed=4)
+    cfg = tmp_path / 'two_nodes.py'
+    cfg.write_text(f"""
+_base_ = '{CLS_CFG}'
+custom_imports = dict(imports=['mnv3_plugin', 'mnv3_rank_hook'], allow_failed_imports=False)
+data_root = '{data.root}'
+metainfo = dict(classes={list(data.classes)!r})
+pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=pipeline))
+val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='Accuracy', topk=(1,))
+test_evaluator = val_evaluator
+data_preprocessor = dict(num_classes=4)
+model = dict(head=dict(num_classes=4, topk=(1,)))
+auto_scale_lr = dict(enable=False)
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+train_cfg = dict(max_epochs=1, val_interval=2)  # 16 images / 2 ranks / batch 4 = 2 iterations
+custom_hooks = [dict(type='DumpRankStateHook')]
+randomness = dict(seed=0)
+""")
+    port = str(_free_port())
+    env = dict(os.environ, PYTHONPATH=str(ROOT / 'tests/helpers'), OMP_NUM_THREADS='1',
+               CUDA_VISIBLE_DEVICES='', PYTHON=sys.executable, NNODES='2', PORT=port,
+               MASTER_ADDR='127.0.0.1')
+    nodes = [subprocess.Popen(['bash', 'tools/dist_train.sh', str(cfg), '1', '--work-dir',
+                               str(tmp_path / 'work')], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env=dict(env, NODE_RANK=str(rank))) for rank in (0, 1)]
+    try:
+        outs = [node.communicate(timeout=300)[0] for node in nodes]
+    finally:
+        for node in nodes:
+            if node.poll() is None:
+                node.kill()
+    assert [node.returncode for node in nodes] == [0, 0], outs[0][-3000:] + outs[1][-3000:]
+    ranks = [json.loads((tmp_path / 'work' / f'rank{r}_after_train.json').read_text())
+             for r in (0, 1)]
+    assert [r['rank'] for r in ranks] == [0, 1] and [r['iter'] for r in ranks] == [2, 2]
+    assert ranks[0]['params'] == pytest.approx(ranks[1]['params'], rel=1e-6, abs=1e-6)
+    before = json.loads((tmp_path / 'work' / 'rank0_before_train.json').read_text())
+    assert before['params'] != pytest.approx(ranks[0]['params'])  # it trained
