@@ -267,8 +267,6 @@ class TableNet(BaseModule):
 
     Args:
         arch: a key of ``arch_settings`` or an :class:`Arch`.
-        in_channels: channels of the input images (timm's ``in_chans``): 1 for grayscale, 4
-            for RGB-D... A 3-channel checkpoint's stem adapts when loaded (:func:`adapt_stem`).
         widen_factor: width multiplier, any positive float.
         out_indices: rows or named taps to return; default: the last row (C5).
         output_stride: 32, 16 or 8; below 32 by atrous convolution.
@@ -294,6 +292,8 @@ class TableNet(BaseModule):
         padding: ``'symmetric'`` (default; torchvision, timm) or ``'same'``: TF's "SAME"
             padding of the strided convs, as the released TF checkpoints and timm's ``tf_``
             ports of them were trained with (:class:`~mnv3_plugin.models.layers.Conv2dSame`).
+        in_channels: channels of the input images (timm's ``in_chans``): 1 for grayscale, 4
+            for RGB-D... A 3-channel checkpoint's stem adapts when loaded (:func:`adapt_stem`).
         init_cfg: weight initialisation; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
             loads a converted checkpoint (its recorded options are checked first).
         pretrained: deprecated host argument (mmseg's ``EncoderDecoder`` passes it): a file
@@ -318,7 +318,6 @@ class TableNet(BaseModule):
     def __init__(self,
                  arch: Union[str, Arch] = 'large',
                  widen_factor: float = 1.0,
-                 in_channels: int = 3,
                  out_indices: Optional[Sequence[Union[int, str]]] = None,
                  output_stride: int = 32,
                  reduced_tail: Optional[str] = None,
@@ -334,6 +333,7 @@ class TableNet(BaseModule):
                  se_gate_cfg: Optional[dict] = None,
                  with_cp: bool = False,
                  padding: str = 'symmetric',
+                 in_channels: int = 3,
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
                      dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)],
