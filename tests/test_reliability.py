@@ -278,9 +278,11 @@ TIMM_NOT_TABLES = {
 
 
 def _classifier(**backbone):
+    from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
 
     from mnv3_plugin.models.classifier import classifier_cfg
+    init_default_scope('mmpretrain')  # other tests here build mmseg/mmdet models
     return MODELS.build(classifier_cfg(dict(type='mnv3_plugin.MobileNetV3', **backbone))).eval()
 
 
