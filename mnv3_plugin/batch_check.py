@@ -13,8 +13,6 @@ from mmengine.hooks import Hook
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-_ATTR = '_mnv3_bn_guard'
-
 
 class BatchNormBatchError(ValueError):
     """A BN layer would normalize a single value per channel in training."""
@@ -27,18 +25,22 @@ def _synced(module: nn.Module) -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
-def _check(name: str):
-    def hook(module, args):
+class _OneValueCheck:
+    """The forward pre-hook (a class, so models stay picklable and deep-copyable)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, module: nn.Module, args) -> None:
         x = args[0] if args else None
         if (module.training and isinstance(x, torch.Tensor) and x.dim() >= 2
                 and x.numel() // max(1, x.shape[1]) == 1 and not _synced(module)):
             raise BatchNormBatchError(
-                f'{name} ({type(module).__name__}) gets 1 value per channel in training (input '
-                f'{tuple(x.shape)}: one image per process and a 1x1 map), which batch '
+                f'{self.name} ({type(module).__name__}) gets 1 value per channel in training '
+                f'(input {tuple(x.shape)}: one image per process and a 1x1 map), which batch '
                 'normalization cannot normalize: train with a batch of at least 2 per process '
                 "(train_dataloader.batch_size) or SyncBN across processes (norm_cfg=dict("
                 "type='SyncBN') with tools/dist_train.sh)")
-    return hook
 
 
 def guard_batch_norm(module: nn.Module, prefix: str = '') -> nn.Module:
@@ -46,11 +48,11 @@ def guard_batch_norm(module: nn.Module, prefix: str = '') -> nn.Module:
     a second call renames (a model names the layers its heads guarded)."""
     for name, child in module.named_modules():
         if isinstance(child, _BatchNorm):
-            old = getattr(child, _ATTR, None)
-            if old is not None:
-                old.remove()
-            full = '.'.join(p for p in (prefix, name) if p)
-            setattr(child, _ATTR, child.register_forward_pre_hook(_check(full)))
+            for key, hook in list(child._forward_pre_hooks.items()):
+                if isinstance(hook, _OneValueCheck):
+                    del child._forward_pre_hooks[key]
+            child.register_forward_pre_hook(
+                _OneValueCheck('.'.join(p for p in (prefix, name) if p)))
     return module
 
 

@@ -509,3 +509,21 @@ randomness = dict(seed=0)
     assert ranks[0]['params'] == pytest.approx(ranks[1]['params'], rel=1e-6, abs=1e-6)
     before = json.loads((tmp_path / 'work' / 'rank0_before_train.json').read_text())
     assert before['params'] != pytest.approx(ranks[0]['params'])  # it trained
+
+
+def test_guarded_models_deepcopy_and_pickle():
+    """EMA deep-copies the model and users torch.save whole models: the guard allows both,
+    and guarding a copy leaves the original's guard in place (one per BN)."""
+    import copy
+    import io
+
+    from mnv3_plugin.apis import build_model
+    from mnv3_plugin.batch_check import BatchNormBatchError, guard_batch_norm
+    model = guard_batch_norm(build_model(
+        str(ROOT / 'configs/segmentation/raspp-f256_v3large_w100_os16_cityscapes.py')))
+    twin = guard_batch_norm(copy.deepcopy(model))
+    torch.save(model, io.BytesIO())
+    for m in (model, twin):
+        assert len(m.decode_head.image_pool.bn._forward_pre_hooks) == 1
+        with pytest.raises(BatchNormBatchError, match='decode_head.image_pool.bn'):
+            m.train()(torch.randn(1, 3, 64, 64), mode='tensor')
