@@ -39,6 +39,12 @@ Fixes:
   "'SSDHead' object has no attribute 'loss_cls'". Upstream: open-mmlab/mmdetection#11780,
   #11305, fix PR #11524 (not merged). The fix sets ``loss_cls = None`` after ``SSDHead.__init__``
   when the head has none (SSD computes its classification loss inline).
+- ``strict_checkpoint``: mmengine loads every checkpoint (``load_from``, ``resume``, the test
+  tool's, ``init_cfg`` Pretrained) with ``strict=False``: missing and unexpected keys and shape
+  mismatches are logged and training or testing goes on with a partly random network (the log of
+  open-mmlab/mmdetection#644); a corrupt file ends in a raw UnpicklingError traceback. For models
+  with a plugin backbone the fix makes a mismatch an error unless a partial load is asked for,
+  and names an unreadable file in one line (:mod:`mnv3_plugin.checkpoint`).
 """
 import functools
 import importlib.abc
@@ -138,6 +144,12 @@ def _plugin_config_scope() -> None:
         return path, (None if scope == 'mnv3_plugin' else scope)
 
     config_module.Config._get_cfg_path = staticmethod(cfg_path_in_host_scope)
+
+
+@_fix('mmengine')
+def _strict_checkpoint() -> None:
+    from .checkpoint import install
+    install()
 
 
 @_fix('mmdet.models.dense_heads')

@@ -166,7 +166,8 @@ def infer_backbone_options(state_dict: StateDict, source: str = 'tf',
     from .models.backbones import mobilenet
     cls = getattr(mobilenet, backbone_type)
     widths = row_widths_of(state_dict)
-    rules = ('torchvision', 'tf') if source == 'torchvision' else ('tf', 'torchvision')
+    rules = (('torchvision', 'tf', 'timm') if source == 'torchvision' else
+             ('timm', 'tf', 'torchvision') if source == 'timm' else ('tf', 'timm', 'torchvision'))
     grid = list(_PREFERRED_WIDTHS) + [round(0.05 + 0.01 * i, 2) for i in range(296)]
     for arch_name, arch in cls.arch_settings.items():
         if len(arch.rows) != len(widths):
@@ -200,7 +201,7 @@ class ConversionError(ValueError):
 
 
 def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
-                 source: str) -> int:
+                 source: str, in_channels: int = 3) -> int:
     """Converts a checkpoint file and writes ``dict(state_dict=..., meta=...)`` to ``dst``.
 
     ``meta['backbone']`` (and the state dict's ``_metadata['backbone']``, which the backbone
@@ -215,6 +216,9 @@ def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
         dst: where to write the converted checkpoint.
         convert: :func:`convert_torchvision` or :func:`convert_timm`.
         source: the reference's name, for messages and the checkpoint meta.
+        in_channels: input channels of the backbone the weights are for; the RGB stem is
+            adapted (:func:`~mnv3_plugin.models.backbones.mobilenet.adapt_stem`: summed for 1,
+            repeated and rescaled for N).
 
     Returns:
         The number of tensors converted.
@@ -239,6 +243,13 @@ def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
         raise ConversionError(f'{src} does not look like a {source} MobileNetV3 checkpoint: '
                               f'{e}')
     record = infer_backbone_options(state_dict, source)
+    if in_channels != 3:
+        from .models.backbones.mobilenet import adapt_stem
+        stem = 'backbone.layers.0.conv.weight'
+        state_dict[stem] = adapt_stem(state_dict[stem], in_channels)
+        if record is not None:
+            record['options']['in_channels'] = in_channels
+            record['widths'][0][0] = in_channels
     meta = dict(converted_from=source, src=src, backbone=record)
     tmp = f'{dst}.part'
     torch.save(dict(state_dict=with_backbone_record(state_dict, record), meta=meta), tmp)

@@ -8,6 +8,7 @@ import argparse
 import os
 import os.path as osp
 import sys
+import warnings
 from typing import Callable, Optional
 
 from mmengine.config import Config, DictAction
@@ -26,6 +27,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         'a list value is key="[a,b]" or key=a,b (no white space)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher (tools/dist_*.sh use pytorch)')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='load checkpoints whose keys or shapes do not all match the model '
+                        '(the mismatches are logged); by default a mismatch is an error')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -52,6 +56,9 @@ def load_config(config: str, cfg_options: Optional[dict] = None, work_dir: Optio
 def config_from_args(args: argparse.Namespace) -> Config:
     """:func:`load_config` from the flags of :func:`add_common_args`, for a config of a
     supported host (raises :class:`~mnv3_plugin.apis.ConfigError` otherwise)."""
+    if getattr(args, 'partial_load', False):
+        from .checkpoint import PARTIAL_ENV
+        os.environ[PARTIAL_ENV] = '1'
     cfg = load_config(args.config, args.cfg_options, args.work_dir, args.launcher,
                       args.local_rank)
     host_of(cfg)
@@ -84,15 +91,29 @@ def enable_show_dir(cfg: Config, show_dir: str, show: bool = False,
 
 def user_errors() -> tuple:
     """The exception types that mean "the user gave something wrong" (one-line errors)."""
+    from .batch_check import BatchNormBatchError
+    from .checkpoint import CheckpointFileError, CheckpointMismatchError
     from .converters import ConversionError
     from .data_check import DataRootError
     from .deploy.errors import DeployError
     from .models.backbones.options import CheckpointOptionError
-    return (ConfigError, DataRootError, ConversionError, CheckpointOptionError, DeployError)
+    return (ConfigError, DataRootError, ConversionError, CheckpointOptionError,
+            CheckpointMismatchError, CheckpointFileError, BatchNormBatchError, DeployError)
+
+
+def quiet_pkg_resources() -> None:
+    """Hides setuptools' "pkg_resources is deprecated" warning, which mmengine, mmcv and the
+    hosts trigger once per importing module (dozens per tool call). The stack needs
+    pkg_resources (setuptools < 82 is pinned, requirements/build.txt); the tools are the
+    project's entry points, so the filter is set there, not on import of the library."""
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated',
+                            category=UserWarning)
 
 
 def run_cli(main: Callable[[], object]) -> None:
-    """Runs a tool's ``main``; a user error ends it with ``error: <message>`` and exit code 2."""
+    """Runs a tool's ``main``; a user error ends it with ``error: <message>`` and exit code 2.
+    The pkg_resources deprecation warnings are filtered (:func:`quiet_pkg_resources`)."""
+    quiet_pkg_resources()
     try:
         main()
     except user_errors() as e:
@@ -108,9 +129,14 @@ def converter_cli(convert: Callable, source: str, doc: str) -> None:
     parser.add_argument('src', help=f'{source} checkpoint (.pth): a state dict or a dict with '
                         "'state_dict' / 'model'")
     parser.add_argument('dst', help='where to write the converted checkpoint')
+    parser.add_argument('--in-channels', type=int, default=3,
+                        help='input channels of the target backbone (1: grayscale, 4: RGB-D...); '
+                        'the RGB stem is summed (1) or repeated and rescaled by 3/N')
     args = parser.parse_args()
 
     def main():
-        count = convert_file(args.src, args.dst, convert, source)
+        if args.in_channels < 1:
+            raise SystemExit('error: --in-channels must be positive')
+        count = convert_file(args.src, args.dst, convert, source, args.in_channels)
         print(f'converted {count} tensors from {args.src} -> {args.dst}')
     run_cli(main)

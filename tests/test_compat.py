@@ -132,6 +132,35 @@ def test_torchrun_fails_without_fix(tmp_path, fix, message):
     assert message in proc.stdout + proc.stderr
 
 
+STRICT_LOAD = """
+import sys, torch, mnv3_plugin
+from mmengine.runner.checkpoint import load_checkpoint
+from mnv3_plugin.models.backbones import MobileNetV3
+model = MobileNetV3('small', widen_factor=0.35)
+state = model.state_dict()
+state['head.fc.weight'] = torch.zeros(2, 2)  # another model's key
+torch.save(dict(state_dict=state), sys.argv[1])
+try:
+    load_checkpoint(model, sys.argv[1])
+    print('loaded')
+except Exception as e:
+    print(type(e).__name__, e)
+"""
+
+
+@pytest.mark.parametrize('disable', ['', 'strict_checkpoint'])
+def test_mismatched_checkpoint_is_an_error(tmp_path, disable):
+    """mmengine logs the unexpected key and goes on; with the fix the load fails (one line)."""
+    proc = run([sys.executable, '-c', STRICT_LOAD, str(tmp_path / 'c.pth')], disable=disable)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    if disable:
+        assert last == 'loaded' and 'unexpected key in source state_dict' in proc.stdout
+    else:
+        assert last.startswith('CheckpointMismatchError')
+        assert '1 unexpected keys (head.fc.weight)' in last
+
+
 SSD_HEAD = dict(
     type='SSDHead', in_channels=(8, 8, 8), num_classes=3, stacked_convs=0,
     anchor_generator=dict(type='SSDAnchorGenerator', scale_major=False, input_size=64,

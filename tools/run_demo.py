@@ -21,6 +21,7 @@ import time
 from mmengine.config import Config
 
 import mnv3_plugin  # noqa: F401
+from mnv3_plugin.runner_utils import run_cli
 from mnv3_plugin.testing import make_cityscapes
 
 NUM_TRAIN, NUM_VAL, SIZE, SEED = 200, 20, (256, 512), 0
@@ -79,4 +80,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -81,12 +81,25 @@ if [ -z "$WHEEL" ]; then
     sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
     JOBS="${MAX_JOBS:-$(nproc)}"
     say "building mmcv with MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS=$JOBS (log: $LOG)"
-    if ! MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="$JOBS" \
-        "$PY" -m pip wheel --disable-pip-version-check --no-deps --no-build-isolation \
-        -w "$BUILD/dist" "$SRC" >"$LOG" 2>&1; then
+    # -v streams the compiler's (ninja's [n/total]) lines into the log, which
+    # tools/misc/build_progress.py counts: a line every 30 s instead of a silent quarter hour
+    MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="$JOBS" \
+        "$PY" -m pip wheel -v --disable-pip-version-check --no-deps --no-build-isolation \
+        -w "$BUILD/dist" "$SRC" >"$LOG" 2>&1 &
+    BUILD_PID=$!
+    BUILD_START="$(date +%s)"
+    "$PY" "$ROOT/tools/misc/build_progress.py" "$LOG" --pid "$BUILD_PID" --start "$BUILD_START" \
+        --interval "${MNV3_PROGRESS_INTERVAL:-30}" &
+    PROGRESS_PID=$!
+    BUILD_RC=0
+    wait "$BUILD_PID" || BUILD_RC=$?
+    kill "$PROGRESS_PID" 2>/dev/null || true
+    wait "$PROGRESS_PID" 2>/dev/null || true
+    say "$("$PY" "$ROOT/tools/misc/build_progress.py" "$LOG" --start "$BUILD_START" --once | sed 's/^\[setup\] //')"
+    if [ "$BUILD_RC" -ne 0 ]; then
         grep -E 'error|Error' "$LOG" | head -n 20 >&2 || true
         tail -n 20 "$LOG" >&2
-        die "building mmcv $MMCV_VERSION failed (see above). It needs gcc/g++ with C++20 support, the Python 3.11 headers and ninja; see ../shared/notes/stack.md. Install what is missing and run this script again."
+        die "building mmcv $MMCV_VERSION failed (see above). It needs gcc/g++ with C++20 support, the Python 3.11 headers and ninja; see the README's Set-up section. Install what is missing and run this script again."
     fi
     BUILT="$(ls "$BUILD"/dist/mmcv-"$MMCV_VERSION"-"$PYTAG"-"$PYTAG"-linux_*.whl 2>/dev/null | head -n 1 || true)"
     [ -n "$BUILT" ] || die "the mmcv build produced no platform wheel (found: $(ls "$BUILD/dist")): it was built without its compiled ops; MMCV_WITH_OPS=1 must be honoured"

@@ -58,7 +58,11 @@ def main():
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+
+    from mnv3_plugin.batch_check import BatchNormCheckHook
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    # a BN that cannot train at this batch size fails before any weight is updated
+    runner.register_hook(BatchNormCheckHook())
     runner.train()
 
 

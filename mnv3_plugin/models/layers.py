@@ -3,6 +3,7 @@
 Every block is built from one resolved table row (:class:`~.backbones.mobilenet.LayerSpec`):
 the widths, stride and dilation are decided by the builder, the block only assembles convs.
 """
+import contextlib
 from collections import OrderedDict
 from typing import Dict, Optional, Tuple, Union
 
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..registry import MODELS
 
@@ -59,18 +61,41 @@ def build_act(cfg: Optional[dict]) -> nn.Module:
     return MODELS.build(dict(cfg))
 
 
+PADDINGS = ('symmetric', 'same')
+
+
+class Conv2dSame(nn.Conv2d):
+    """A conv with TF's "SAME" padding: the total padding depends on the input size and the
+    odd pixel goes to the bottom/right (timm's ``Conv2dSame`` / ``pad_same``, used by its
+    ``tf_`` ports of the released TF checkpoints). Built with ``padding=0``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pads = []
+        for size, k, s, d in zip(x.shape[:-3:-1], self.kernel_size[::-1], self.stride[::-1],
+                                 self.dilation[::-1]):
+            total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+            pads += [total // 2, total - total // 2]
+        return super().forward(F.pad(x, pads))
+
+
 class ConvBNAct(nn.Sequential):
     """conv (no bias) -> norm -> activation, as one sequential so BN can be folded for deploy.
 
-    Shapes: (N, in_channels, H, W) -> (N, out_channels, ceil(H / stride), ceil(W / stride)).
+    ``padding``: ``'symmetric'`` ((k - 1) / 2 x dilation on each side, torchvision and timm's
+    non-``tf_`` models) or ``'same'`` (TF's "SAME": asymmetric for strided convs,
+    :class:`Conv2dSame`; at stride 1 the two are equal). Shapes: (N, in_channels, H, W) ->
+    (N, out_channels, ceil(H / stride), ceil(W / stride)).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  dilation: int = 1, groups: int = 1, norm_cfg: dict = dict(type='BN'),
-                 act_cfg: Optional[dict] = None):
-        padding = (kernel_size - 1) // 2 * dilation
+                 act_cfg: Optional[dict] = None, padding: str = 'symmetric'):
+        if padding not in PADDINGS:
+            raise ValueError(f'padding must be one of {PADDINGS}, got {padding!r}')
+        conv_type = Conv2dSame if padding == 'same' and stride > 1 else nn.Conv2d
+        pad = 0 if conv_type is Conv2dSame else (kernel_size - 1) // 2 * dilation
         layers = OrderedDict(
-            conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation,
+            conv=conv_type(in_channels, out_channels, kernel_size, stride, pad, dilation,
                            groups, bias=False),
             bn=build_norm_layer(norm_cfg, out_channels)[1])
         if act_cfg is not None:
@@ -101,6 +126,41 @@ class SqueezeExcite(nn.Module):
 TapMaps = Dict[str, torch.Tensor]
 
 
+class KeepNormStats:
+    """Restores the running statistics of every BN in ``module`` on exit.
+
+    The recompute of gradient checkpointing runs the forward a second time in training mode;
+    BN would update ``running_mean``, ``running_var`` and ``num_batches_tracked`` again (twice
+    per step: the effective momentum doubles). The recompute runs inside this context, so the
+    statistics stay those of the one real forward pass.
+    """
+
+    def __init__(self, module: nn.Module):
+        self.module = module
+        self.saved = []
+
+    def __enter__(self) -> 'KeepNormStats':
+        self.saved = [(buf, buf.detach().clone()) for m in self.module.modules()
+                      if isinstance(m, _BatchNorm)
+                      for buf in (m.running_mean, m.running_var, m.num_batches_tracked)
+                      if buf is not None]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with torch.no_grad():
+            for buf, value in self.saved:
+                buf.copy_(value)
+        self.saved = []
+
+
+def checkpoint_keeping_norm_stats(module: nn.Module, function, *args):
+    """``torch.utils.checkpoint.checkpoint(function, *args)`` whose recompute in backward
+    leaves the BN statistics of ``module`` as the forward pass left them."""
+    from torch.utils.checkpoint import checkpoint
+    return checkpoint(function, *args, use_reentrant=False,
+                      context_fn=lambda: (contextlib.nullcontext(), KeepNormStats(module)))
+
+
 class Bottleneck(nn.Module):
     """One table row of type ``bneck`` (inverted residual) or ``dwsep`` (MobileNetV1).
 
@@ -115,6 +175,7 @@ class Bottleneck(nn.Module):
         gate_cfg: the SE gate.
         norm_cfg: normalization of every conv.
         with_cp: gradient checkpointing in training.
+        padding: ``'symmetric'`` or ``'same'`` (:class:`ConvBNAct`).
 
     ``forward(x, return_taps=True)`` also returns the intermediate maps the taps read:
     ``expand`` (the input of the depthwise conv: C4 in Section 6.3) and ``dw`` (the depthwise
@@ -122,7 +183,7 @@ class Bottleneck(nn.Module):
     """
 
     def __init__(self, spec, act_cfg: dict, gate_cfg: dict, norm_cfg: dict,
-                 with_cp: bool = False):
+                 with_cp: bool = False, padding: str = 'symmetric'):
         super().__init__()
         op = spec.row.op
         if op not in ('bneck', 'dwsep'):
@@ -134,7 +195,7 @@ class Bottleneck(nn.Module):
         if mid != spec.in_channels:
             self.expand = ConvBNAct(spec.in_channels, mid, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.dw = ConvBNAct(mid, mid, spec.row.kernel, spec.stride, spec.dilation, groups=mid,
-                            norm_cfg=norm_cfg, act_cfg=act_cfg)
+                            norm_cfg=norm_cfg, act_cfg=act_cfg, padding=padding)
         self.se = SqueezeExcite(mid, spec.se_channels, gate_cfg) if spec.se_channels else None
         self.project = ConvBNAct(mid, spec.out_channels, 1, norm_cfg=norm_cfg,
                                  act_cfg=act_cfg if op == 'dwsep' else None)
@@ -150,8 +211,7 @@ class Bottleneck(nn.Module):
     def forward(self, x: torch.Tensor,
                 return_taps: bool = False) -> Union[torch.Tensor, Tuple[torch.Tensor, TapMaps]]:
         if self.with_cp and self.training and x.requires_grad:
-            from torch.utils.checkpoint import checkpoint
-            out, expanded, dw = checkpoint(self._forward, x, use_reentrant=False)
+            out, expanded, dw = checkpoint_keeping_norm_stats(self, self._forward, x)
         else:
             out, expanded, dw = self._forward(x)
         return (out, dict(expand=expanded, dw=dw)) if return_taps else out

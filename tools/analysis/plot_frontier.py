@@ -18,6 +18,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from mnv3_plugin import metafile  # noqa: E402
+from mnv3_plugin.runner_utils import run_cli  # noqa: E402
 
 
 def family(entry):
@@ -85,4 +86,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from mnv3_plugin import metafile
+from mnv3_plugin.runner_utils import run_cli
 
 HEADER = """# Model zoo
 
@@ -174,4 +175,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from mnv3_plugin.runner_utils import run_cli
 from mnv3_plugin.taps import BACKBONES, build_backbone, markdown_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,4 +61,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

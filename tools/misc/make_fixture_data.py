@@ -18,6 +18,7 @@ try:
     import mnv3_plugin  # noqa: F401
 except ImportError:  # run from a checkout without the package installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from mnv3_plugin.runner_utils import run_cli  # noqa: E402
 from mnv3_plugin.testing import GENERATORS  # noqa: E402
 
 
@@ -76,4 +77,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_cli(main)

@@ -17,6 +17,8 @@ from .row_widths import apply_row_widths
 from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE, V3_SMALL,
                      Arch, Row)
 
+WIDTH_RULES = ('tf', 'timm', 'torchvision')
+
 
 def make_divisible(value: float, divisor: int = 8, min_value: Optional[int] = None) -> int:
     """Rounds to a multiple of ``divisor``, never down by more than 10% (the TF-slim rule)."""
@@ -115,25 +117,41 @@ def apply_nl_layout(rows: Sequence[Row], layout: str) -> Tuple[Row, ...]:
 
 def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf',
                    output_stride: int = 32, dilation_rule: str = 'tf',
-                   fix_last_conv: Optional[bool] = None) -> List[LayerSpec]:
+                   fix_last_conv: Optional[bool] = None,
+                   in_channels: int = 3) -> List[LayerSpec]:
     """Turns a table into real widths (width multiplier) and strides (atrous output stride).
 
-    Width rules: ``'tf'`` (the released models, TF-slim/timm/Keras): outputs are
-    make_divisible(out x m, 8) and expansions make_divisible(real input x exp/in, 8);
-    ``'torchvision'``: expansions are make_divisible(exp x m, 8) (torchvision checkpoints).
+    Width rules: the layers whose width the libraries compute differently are the stem, the
+    expansions, the final 1x1 conv and the classifier's head conv (:func:`classifier_width`).
+    Block outputs (make_divisible(out x m, 8)) and SE squeezes (make_divisible(exp / 4, 8))
+    agree in all three.
+
+    - ``'tf'`` (the released TF-slim models, Keras): stem make_divisible(16 x m); expansions
+      make_divisible(real input x exp/in, 8); final conv make_divisible(960 x m).
+    - ``'timm'`` (``_gen_mobilenet_v3`` in timm's ``mobilenetv3.py``): as ``'tf'``, but the
+      stem stays 16 below m = 0.75 (``fix_stem=channel_multiplier < 0.75``).
+    - ``'torchvision'`` (``torchvision/models/mobilenetv3.py``): expansions scale the table
+      value, make_divisible(exp x m, 8); the final conv of the tables with a classifier head
+      conv (MobileNetV3) is 6 x the rounded last block (``lastconv_output_channels =
+      6 * lastconv_input_channels``), not make_divisible(960 x m).
+
     Dilation rules for output stride 16/8: ``'tf'`` (TF DeepLab, timm) keeps the would-be
     strided block at the previous dilation and dilates the blocks after it; ``'torchvision'``
     (``dilated=True``) dilates the would-be strided block too.
 
+    ``in_channels`` is the input image's channels (3: RGB; 1 grayscale, 4 RGB-D, ...).
+
     Raises:
-        ValueError: a non-positive ``widen_factor``, an unknown rule, or an output stride that
-            is not 8, 16 or 32 or exceeds the table's.
+        ValueError: a non-positive ``widen_factor`` or ``in_channels``, an unknown rule, or an
+            output stride that is not 8, 16 or 32 or exceeds the table's.
     """
     if isinstance(widen_factor, bool) or not isinstance(widen_factor, (int, float)) \
             or widen_factor <= 0:
         raise ValueError(f'widen_factor must be a positive float, got {widen_factor!r}')
-    if width_rule not in ('tf', 'torchvision'):
-        raise ValueError(f"width_rule must be 'tf' or 'torchvision', got {width_rule!r}")
+    if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
+        raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
+    if width_rule not in WIDTH_RULES:
+        raise ValueError(f'width_rule must be one of {WIDTH_RULES}, got {width_rule!r}')
     if dilation_rule not in ('tf', 'torchvision'):
         raise ValueError(f"dilation_rule must be 'tf' or 'torchvision', got {dilation_rule!r}")
     full_stride = 1
@@ -145,15 +163,20 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
     fix_last = arch.fix_last_conv if fix_last_conv is None else fix_last_conv
 
     specs = []
-    in_ch, table_in = 3, 3
+    in_ch, table_in = in_channels, 3
     cur_stride, dilation = 1, 1
     last = len(arch.rows) - 1
     for i, row in enumerate(arch.rows):
         out_ch = make_divisible(row.out * widen_factor)
         if i == last and fix_last and widen_factor < 1:
             out_ch = row.out
+        if i == 0 and width_rule == 'timm' and widen_factor < 0.75:
+            out_ch = row.out  # timm's fix_stem
+        if (i == last and row.op == 'conv2d' and width_rule == 'torchvision'
+                and arch.head_channels and not fix_last):
+            out_ch = row.out // table_in * in_ch  # torchvision: 6 x the last block's width
         if row.op == 'bneck':
-            if width_rule == 'tf':
+            if width_rule in ('tf', 'timm'):
                 mid = in_ch if row.exp == table_in else make_divisible(in_ch * row.exp / table_in)
             else:
                 mid = make_divisible(row.exp * widen_factor)
@@ -187,15 +210,41 @@ def classifier_width(arch: Arch, widen_factor: float = 1.0, width_rule: str = 't
 
     ``arch.head_channels`` (1280 Large, 1024 Small in the released models; 0 where the
     classifier is a single FC) is halved by RF2 (torchvision's ``reduced_tail``), then scaled:
-    under the ``'tf'`` rule it widens above 1.0 and never narrows (the released TF models and
-    timm keep 1280 at 0.75); under ``'torchvision'`` it follows the multiplier both ways
-    (torchvision ``last_channel = make_divisible(1280 // reduce_divider * width_mult)``).
+    under the ``'tf'`` rule it widens above 1.0 and never narrows (the released TF models keep
+    1280 at 0.75); under ``'timm'`` it is never scaled (timm's ``num_features``, 1280 / 1024
+    for every multiplier, 1.5 included); under ``'torchvision'`` it follows the multiplier both
+    ways (torchvision ``last_channel = make_divisible(1280 // reduce_divider * width_mult)``).
     """
     if not arch.head_channels:
         return 0
     base = arch.head_channels // (2 if reduced_tail else 1)
+    if width_rule == 'timm':
+        return base
     scale = max(1.0, widen_factor) if width_rule == 'tf' else widen_factor
     return make_divisible(base * scale)
+
+
+def adapt_stem(weight: torch.Tensor, in_channels: int) -> torch.Tensor:
+    """A pretrained stem conv's weight (O, 3, k, k) for ``in_channels`` input channels.
+
+    The usual rule (timm's ``adapt_input_conv`` in ``timm/models/_manipulate.py``): one
+    channel sums the RGB filters (a gray image gives the RGB model's response to that gray);
+    N channels repeat the RGB filters cyclically and scale them by 3 / N, so the response to
+    an input whose channels equal stays the same.
+
+    Raises:
+        CheckpointOptionError: the weight is not a 3-channel conv weight.
+    """
+    if weight.dim() != 4 or weight.shape[1] != 3:
+        raise opts.CheckpointOptionError(
+            f'cannot adapt a stem conv of shape {tuple(weight.shape)} to {in_channels} input '
+            'channels (only 3-channel stems adapt): build the backbone with in_channels='
+            f'{weight.shape[1]}')
+    dtype, weight = weight.dtype, weight.float()
+    if in_channels == 1:
+        return weight.sum(dim=1, keepdim=True).to(dtype)
+    repeat = -(-in_channels // 3)
+    return (weight.repeat(1, repeat, 1, 1)[:, :in_channels] * (3 / in_channels)).to(dtype)
 
 
 TapSite = Tuple[int, str]  # (row index, 'out' | 'expand' | 'dw')
@@ -213,8 +262,8 @@ class TableNet(BaseModule):
     declare what each output is; ``head_channels`` the width of the ImageNet classifier's 1x1
     conv after pooling for this configuration (:func:`classifier_width`).
 
-    Shapes: (N, 3, H, W) -> a tuple with one (N, out_channels[i], ceil(H / out_strides[i]),
-    ceil(W / out_strides[i])) map per entry of ``out_indices``.
+    Shapes: (N, in_channels, H, W) -> a tuple with one (N, out_channels[i],
+    ceil(H / out_strides[i]), ceil(W / out_strides[i])) map per entry of ``out_indices``.
 
     Args:
         arch: a key of ``arch_settings`` or an :class:`Arch`.
@@ -223,7 +272,8 @@ class TableNet(BaseModule):
         output_stride: 32, 16 or 8; below 32 by atrous convolution.
         reduced_tail: RF2: None, 'detection' or 'segmentation' (see :func:`apply_rf2`).
         nl_layout: Table 5 placement of h-swish: 'table', 'relu', 'hswish@16', 'hswish@112'...
-        width_rule: 'tf' (released models, default) or 'torchvision' (its checkpoints).
+        width_rule: 'tf' (released models, default), 'timm' or 'torchvision' (their
+            checkpoints at any multiplier; see :func:`resolve_layers`).
         dilation_rule: 'tf' (default) or 'torchvision', for output stride < 32.
         fix_last_conv: keep the final conv's width for multipliers below 1; default per arch.
         features_only: build the network only up to the deepest entry of ``out_indices``, as
@@ -245,6 +295,11 @@ class TableNet(BaseModule):
         stem: the first layer, e.g. ``dict(channels=32, nl='RE')`` (Section 5.1 ablation).
         se_squeeze: SE width rule override: 'expansion' (Section 5.3) or 'input' (MnasNet).
         with_cp: gradient checkpointing of the blocks.
+        padding: ``'symmetric'`` (default; torchvision, timm) or ``'same'``: TF's "SAME"
+            padding of the strided convs, as the released TF checkpoints and timm's ``tf_``
+            ports of them were trained with (:class:`~mnv3_plugin.models.layers.Conv2dSame`).
+        in_channels: channels of the input images (timm's ``in_chans``): 1 for grayscale, 4
+            for RGB-D... A 3-channel checkpoint's stem adapts when loaded (:func:`adapt_stem`).
         init_cfg: weight initialisation; ``dict(type='Pretrained', checkpoint=..., prefix=...)``
             loads a converted checkpoint (its recorded options are checked first).
         pretrained: deprecated host argument (mmseg's ``EncoderDecoder`` passes it): a file
@@ -284,6 +339,8 @@ class TableNet(BaseModule):
                  act_cfg: Optional[dict] = None,
                  se_gate_cfg: Optional[dict] = None,
                  with_cp: bool = False,
+                 padding: str = 'symmetric',
+                 in_channels: int = 3,
                  row_widths: Optional[dict] = None,
                  last_stage: str = 'efficient',
                  stem: Optional[dict] = None,
@@ -314,8 +371,9 @@ class TableNet(BaseModule):
         # the original last stage (Figure 5) has its 1280 conv before the pool: a single FC after
         self.head_channels = 0 if last_stage == 'original' else classifier_width(
             arch, widen_factor, width_rule, reduced_tail)
+        self.in_channels = in_channels
         self.specs = resolve_layers(self.arch, widen_factor, width_rule, output_stride,
-                                    dilation_rule, fix_last_conv)
+                                    dilation_rule, fix_last_conv, in_channels)
         # per-row widths (a searched network): residual connections stay the table's
         self.specs = apply_row_widths(self.specs, row_widths, self.arch.se_squeeze)
         self.taps = self._named_taps()
@@ -346,9 +404,9 @@ class TableNet(BaseModule):
             if spec.row.op == 'conv2d':
                 self.layers.append(ConvBNAct(spec.in_channels, spec.out_channels,
                                              spec.row.kernel, spec.stride, spec.dilation,
-                                             norm_cfg=norm_cfg, act_cfg=act))
+                                             norm_cfg=norm_cfg, act_cfg=act, padding=padding))
             else:
-                self.layers.append(Bottleneck(spec, act, gate_cfg, norm_cfg, with_cp))
+                self.layers.append(Bottleneck(spec, act, gate_cfg, norm_cfg, with_cp, padding))
         self.channels_last = False  # set by switch_to_deploy
         self._freeze_stages()
         self._mnv3_record = opts.record(self, options)  # travels with the weights
@@ -366,6 +424,16 @@ class TableNet(BaseModule):
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs):
         opts.check_options(local_metadata.get(opts.META_KEY), self)
+        # features_only: the weights of rows not built are not loaded (nor unexpected)
+        unbuilt = re.compile(re.escape(prefix) + r'layers\.(\d+)\.')
+        for key in list(state_dict):
+            m = unbuilt.match(key)
+            if m and int(m.group(1)) >= len(self.layers):
+                del state_dict[key]
+        stem = f'{prefix}layers.0.conv.weight'
+        if stem in state_dict and state_dict[stem].dim() == 4 \
+                and state_dict[stem].shape[1] != self.in_channels:
+            state_dict[stem] = adapt_stem(state_dict[stem], self.in_channels)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, *args, **kwargs)
 
     # -- taps -------------------------------------------------------------------------------

@@ -167,8 +167,10 @@ def check_options(saved: Optional[dict], backbone, source: str = 'the checkpoint
     if not saved or not isinstance(saved, dict) or 'options' not in saved:
         return
     mine = backbone._mnv3_record
-    built = mine['widths']
-    theirs = saved.get('widths') or []
+    # the stem's input width (row 0's "mid") is the image's channels, which adapt on loading
+    built = [[None] + list(w[1:]) if i == 0 else list(w) for i, w in enumerate(mine['widths'])]
+    theirs = [[None] + list(w[1:]) if i == 0 else list(w)
+              for i, w in enumerate(saved.get('widths') or [])]
     n = min(len(built), len(theirs))
     if saved.get('type') == mine['type'] and [list(w) for w in theirs[:n]] == built[:n]:
         return

@@ -23,6 +23,7 @@ from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.model import BaseModule
 from torch import nn
 
+from ...batch_check import guard_batch_norm
 from ...registry import MODELS
 from ..wiring import wire
 from .anchors import SSDLiteAnchorGenerator  # noqa: F401  (registers it)
@@ -87,6 +88,8 @@ class SSDLiteNeck(BaseModule):
             extra_out.append(out)
             prev = out
         self.out_channels = self.in_channels + extra_out
+        # the last extra layers run on 1x1 maps at 320x320
+        guard_batch_norm(self, 'SSDLiteNeck')
 
     def forward(self, inputs: Sequence[torch.Tensor]) -> Tuple[torch.Tensor, ...]:
         outs = list(inputs)
@@ -166,6 +169,7 @@ class SSDLiteHead(SSDHead):
         if self.prior_generator.num_levels != len(in_channels):
             raise ValueError(f'{self.prior_generator.num_levels} anchor levels for '
                              f'{len(in_channels)} feature maps')
+        guard_batch_norm(self, 'SSDLiteHead')
 
     def _init_layers(self) -> None:
         # mmdet's sigmoid convention: no background output

@@ -7,6 +7,7 @@ from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 
+from ...batch_check import guard_batch_norm
 from ...registry import MODELS
 
 
@@ -33,6 +34,8 @@ class RASPPHead(BaseDecodeHead):
         self.branch = ConvModule(self.in_channels, self.channels, 1, bias=False, **conv)
         self.image_pool = ConvModule(self.in_channels, self.channels, 1, bias=False, **conv)
         self.project = ConvModule(2 * self.channels, self.channels, 1, bias=False, **conv)
+        # the image pool's BN sees one value per channel at one image per process
+        guard_batch_norm(self, 'RASPPHead')
 
     def forward(self, inputs: List[torch.Tensor]) -> torch.Tensor:
         x = self._transform_inputs(inputs)
