@@ -27,7 +27,7 @@ warnings.filterwarnings('ignore')
 BASE = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                 'configs/classification/v3small_w100_r224_imagenet.py')
 DEMO = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                'configs/demo/lraspp_v3large_os16_demo.py')
+                'configs/demo/lraspp_v3large-rf2_w100_os16_demo.py')
 
 
 def run(cfg_path, work_dir, checkpoint=None, train=False, options=None):

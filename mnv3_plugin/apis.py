@@ -22,18 +22,19 @@ class ConfigError(ValueError):
 
 
 def load_config(config: Union[str, Config], cfg_options: Optional[dict] = None) -> Config:
-    """Loads a config file (or passes a Config through) and applies ``cfg_options``.
+    """Loads a config file (or passes a Config through, copied when ``cfg_options`` change it)
+    and applies ``cfg_options``.
 
     Raises:
         ConfigError: the file does not exist or does not parse (one line, with the file).
     """
     if isinstance(config, Config):
-        cfg = config
+        cfg = copy.deepcopy(config) if cfg_options else config
     else:
         if not osp.isfile(config):
-            raise ConfigError(f'config file {config!r} not found (configs are under '
+            raise ConfigError(f'config file {config!r} not found (the paper rows are under '
                               'configs/classification, configs/detection and '
-                              'configs/segmentation)')
+                              'configs/segmentation; host-model examples under configs/examples)')
         import mnv3_plugin  # noqa: F401  (registry scope and compatibility fixes)
         try:
             cfg = Config.fromfile(config)

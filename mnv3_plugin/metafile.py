@@ -4,6 +4,7 @@
 
     Import:
       - classification/metafile.yml
+      - classification/metafile-section5.yml
       - segmentation/metafile.yml
       - detection/metafile.yml
 
@@ -14,15 +15,16 @@ Each task metafile has ``Collections`` (optional) and ``Models``; one model per 
         Config: configs/segmentation/lraspp_v3large_os16_cityscapes.py
         Task: Semantic Segmentation                   # or Image Classification / Object Detection
         Paper:
-          Table: '7'                                  # the paper's table (or 'Figure 7')
+          Table: '7'                                  # the paper's table ('Figure 7', 'Section 5')
           Row: '8'                                    # the row label as printed
-          Results: {mIoU: 72.36, Params (M): 1.51, MAdds f (B): 9.74}   # as printed
+          Results: {mIoU: 72.36, Params (M): 1.51, MAdds f (B): 9.74,   # as printed
+                    MAdds h (B): 2.48}
           Also In: [...]                              # other tables the row appears in
         Ours:                                         # what the code computes, one item per
           - Input: [1025, 2049]                       # input size (H, W) and class count
             Num Classes: 19
             Params (M): 1.507
-            MAdds (B): 9.57
+            MAdds (B): 9.538
             Paper Columns: {Params (M): Params (M), MAdds (B): MAdds f (B)}
         Known Gaps:                                   # paper columns no released definition
           MAdds h (B): why                            # reproduces, with the reason

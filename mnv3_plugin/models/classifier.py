@@ -33,8 +33,9 @@ class ImageClassifier(_ImageClassifier):
             ``ImageClassifier``.
 
     Raises:
-        ValueError: a given width disagrees with the backbone's, or a stacked head is asked of
-            a backbone whose classifier has no hidden layer (``head_channels == 0``).
+        ValueError: a given width disagrees with the backbone's (set the backbone's
+            ``head_channels`` for another hidden width), or a stacked head is asked of a backbone
+            whose classifier has no hidden layer (``head_channels == 0``).
     """
 
     def __init__(self, backbone, neck: Optional[dict] = None, head: Optional[dict] = None,
@@ -45,10 +46,10 @@ class ImageClassifier(_ImageClassifier):
             head = wire(head, 'in_channels', backbone.out_channels[-1], 'backbone output')
             if str(head.get('type', '')).endswith('StackedLinearClsHead'):
                 width = getattr(backbone, 'head_channels', 0)
-                if not width and head.get('mid_channels') is None:
+                if not width:
                     raise ValueError(f'{type(backbone).__name__} has no hidden classifier layer '
-                                     '(head_channels=0): use LinearClsHead, or give '
-                                     'mid_channels')
+                                     '(head_channels=0): use LinearClsHead, or give the backbone '
+                                     'head_channels')
                 head = wire(head, 'mid_channels', [width] if width else None,
                             'backbone head width rule')
         super().__init__(backbone=backbone, neck=neck, head=head, **kwargs)
@@ -63,10 +64,11 @@ def classifier_cfg(backbone: dict, num_classes: int = 1000, **head_kwargs) -> di
     Args:
         backbone: backbone config (``type='mnv3_plugin.MobileNetV3'`` ...).
         num_classes: k.
-        **head_kwargs: overrides of the head config (e.g. ``mid_channels=[1280]``).
+        **head_kwargs: overrides of the head config (e.g. ``dropout_rate=0.0``); the head's
+            widths come from the backbone (its ``head_channels`` option sets the hidden one).
     """
     width = MODELS.build(dict(backbone)).head_channels
-    if width or head_kwargs.get('mid_channels'):
+    if width:
         head = dict(type='StackedLinearClsHead', num_classes=num_classes, dropout_rate=0.2,
                     act_cfg=dict(type='mnv3_plugin.HSwish'))
     else:

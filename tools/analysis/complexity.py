@@ -3,6 +3,7 @@
     python tools/analysis/complexity.py CONFIG [CONFIG ...] [--shape H W] [--num-classes N]
     python tools/analysis/complexity.py --table 3        # every config of a paper table
     python tools/analysis/complexity.py --all
+    python tools/analysis/complexity.py CONFIG --cfg-options model.backbone.widen_factor=0.5
 
 MAdds count every conv and FC layer (SE included), the paper's convention. Each config is counted
 at the input sizes and class counts its metafile entry records (``Ours``), or at --shape and
@@ -10,6 +11,8 @@ at the input sizes and class counts its metafile entry records (``Ours``), or at
 difference are shown.
 """
 import argparse
+
+from mmengine.config import DictAction
 
 from mnv3_plugin import metafile
 from mnv3_plugin.analysis import config_complexity
@@ -28,6 +31,9 @@ def parse_args():
                         help='input size (default: as recorded in the metafile, else 224 224)')
     parser.add_argument('--num-classes', type=int, help="count with this many classes (default: "
                         "as recorded in the metafile, else the config's)")
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of every config, e.g. '
+                        'model.backbone.widen_factor=0.5 (counted without the paper comparison)')
     return parser.parse_args()
 
 
@@ -39,7 +45,7 @@ def fmt_diff(ours, paper):
 
 def measurements(entry, args):
     """(Input, Num Classes, Paper Columns) to count a config at."""
-    if args.shape or args.num_classes or not entry:
+    if args.shape or args.num_classes or args.cfg_options or not entry:
         shape = args.shape or (entry['Ours'][0]['Input'] if entry else (224, 224))
         return [(tuple(shape), args.num_classes, {})]
     return [(tuple(m['Input']), m['Num Classes'], m.get('Paper Columns') or {})
@@ -63,7 +69,7 @@ def main():
     print(f'{"config":<46} {"paper row":<18} {"input":>9} {"cls":>4} {"params (M)":>10} '
           f'{"paper":>6} {"diff":>6}  {"MAdds":>9} {"paper":>14} {"diff":>6}')
     for path in configs:
-        cfg = load_config(path)
+        cfg = load_config(path, args.cfg_options)
         entry = metafile.find(path, models)
         results = (entry or {}).get('Paper', {}).get('Results') or {}
         row = str((entry or {}).get('Paper', {}).get('Row', '-'))

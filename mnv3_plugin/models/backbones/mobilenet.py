@@ -294,6 +294,9 @@ class TableNet(BaseModule):
         last_stage: 'efficient' (Figure 5, the tables) or 'original' (MobileNetV2-style).
         stem: the first layer, e.g. ``dict(channels=32, nl='RE')`` (Section 5.1 ablation).
         se_squeeze: SE width rule override: 'expansion' (Section 5.3) or 'input' (MnasNet).
+        head_channels: the classifier's conv after pooling at width 1.0 (default: the arch's,
+            1280 Large / 1024 Small as every released model; ``head_channels=1280`` on V3-Small
+            gives the printed Table 2's 2.9M); scaled by :func:`classifier_width`.
         with_cp: gradient checkpointing of the blocks.
         padding: ``'symmetric'`` (default; torchvision, timm) or ``'same'``: TF's "SAME"
             padding of the strided convs, as the released TF checkpoints and timm's ``tf_``
@@ -345,6 +348,7 @@ class TableNet(BaseModule):
                  last_stage: str = 'efficient',
                  stem: Optional[dict] = None,
                  se_squeeze: Optional[str] = None,
+                 head_channels: Optional[int] = None,
                  init_cfg: Optional[Union[dict, List[dict]]] = [
                      dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu'),
                      dict(type='Constant', layer=['_BatchNorm', 'GroupNorm'], val=1)],
@@ -360,6 +364,10 @@ class TableNet(BaseModule):
                 raise ValueError(f'{type(self).__name__}: unknown arch {arch!r}; valid choices: '
                                  f'{sorted(self.arch_settings)}')
             arch = self.arch_settings[arch]
+        if head_channels is not None:
+            if not isinstance(head_channels, int) or head_channels < 0:
+                raise ValueError(f'head_channels must be a non-negative int, got {head_channels!r}')
+            arch = replace(arch, head_channels=head_channels)
         if se_squeeze not in (None, 'expansion', 'input'):
             raise ValueError("se_squeeze must be None, 'expansion' or 'input', got "
                              f'{se_squeeze!r}')
