@@ -63,38 +63,23 @@ def main():
     args = parser.parse_args()
     import torch
     torch.set_num_threads(1)
-    from mnv3_plugin.testing import make_imagenet
+    from mnv3_plugin.testing import fixture_classifier_config, make_imagenet
     work = args.work_dir or tempfile.mkdtemp(prefix='mnv3_int8_acc_')
     data = make_imagenet(osp.join(work, 'imagenet'), num_train=args.num_train,
                          num_val=args.num_val, size=(64, 64), seed=0, overwrite=True)
     iters = args.num_train // 8
     fp32_cfg = osp.join(work, 'v3small_fixture.py')
     with open(fp32_cfg, 'w') as f:
-        f.write(f"""
-_base_ = '{BASE}'
-data_root = '{data.root}'
-metainfo = dict(classes={list(data.classes)!r})
-train_pipeline = [dict(type='LoadImageFromFile'), dict(type='RandomFlip', prob=0.5),
-                  dict(type='PackInputs')]
-test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
-val_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1,))
-test_evaluator = val_evaluator
-data_preprocessor = dict(num_classes=4)
-model = dict(head=dict(num_classes=4, topk=(1,)))
-auto_scale_lr = dict(enable=False)
+        f.write(fixture_classifier_config(
+            BASE, data, train_pipeline="[dict(type='LoadImageFromFile'), "
+            "dict(type='RandomFlip', prob=0.5), dict(type='PackInputs')]", extra=f"""
 optim_wrapper = dict(_delete_=True, type='OptimWrapper',
                      optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-5))
 param_scheduler = [dict(type='CosineAnnealingLR', T_max={args.epochs}, by_epoch=True)]
 train_cfg = dict(max_epochs={args.epochs}, val_interval={args.epochs})
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval={args.epochs}))
 custom_hooks = []
-randomness = dict(seed=0)
-""")
+"""))
     ckpt = osp.join(work, 'fp32', f'epoch_{args.epochs}.pth')
     run(fp32_cfg, osp.join(work, 'fp32'), train=True)
     fp32 = run(fp32_cfg, osp.join(work, 'fp32'), ckpt)['accuracy/top1']

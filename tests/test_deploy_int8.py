@@ -40,31 +40,15 @@ def ok(proc):
 def setup(tmp_path_factory):
     """Fixture ImageNet at 64x64, an fp32 config on it, an fp32 checkpoint, and int8 configs
     (QAT with BN frozen from the start and quantizer ranges after 2 of 4 iterations; PTQ)."""
-    from mnv3_plugin.testing import make_imagenet
+    from mnv3_plugin.testing import fixture_classifier_config, make_imagenet
     tmp = tmp_path_factory.mktemp('int8')
     data = make_imagenet(tmp / 'imagenet', num_train=32, num_val=8, size=(64, 64), seed=3)
     fp32_cfg = tmp / 'v3small_fixture.py'
-    fp32_cfg.write_text(f"""
-_base_ = '{BASE}'
-data_root = '{data.root}'
-metainfo = dict(classes={list(data.classes)!r})
-train_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-test_pipeline = train_pipeline
-train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
-val_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1,))
-test_evaluator = val_evaluator
-data_preprocessor = dict(num_classes=4)
-model = dict(head=dict(num_classes=4, topk=(1,)))
-auto_scale_lr = dict(enable=False)
+    fp32_cfg.write_text(fixture_classifier_config(str(BASE), data, extra="""
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_epochs=1, val_interval=1)
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1))
-randomness = dict(seed=0)
-""")
+"""))
     torch.manual_seed(0)
     model = load_model(Config.fromfile(str(fp32_cfg)))
     model.init_weights()

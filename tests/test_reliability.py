@@ -66,27 +66,13 @@ def tiny_cls(tmp_path_factory):
     """A 64x64 classifier config on the fixture data and checkpoints: its own, one of another
     model (a detector-style head instead of the classifier's), a truncated file."""
     from mnv3_plugin.apis import build_model
-    from mnv3_plugin.testing import make_imagenet
+    from mnv3_plugin.testing import fixture_classifier_config, make_imagenet
     tmp = tmp_path_factory.mktemp('ckpt')
     data = make_imagenet(tmp / 'imagenet', num_train=8, num_val=4, size=(64, 64), seed=3)
     cfg = tmp / 'tiny_cls.py'
-    cfg.write_text(f"""
-_base_ = '{CLS_CFG}'
-data_root = '{data.root}'
-metainfo = dict(classes={list(data.classes)!r})
-pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=pipeline))
-val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1,))
-test_evaluator = val_evaluator
-data_preprocessor = dict(num_classes=4)
-model = dict(head=dict(num_classes=4, topk=(1,)))
-auto_scale_lr = dict(enable=False)
+    cfg.write_text(fixture_classifier_config(str(CLS_CFG), data, batch_size=4, extra="""
 train_cfg = dict(max_epochs=1, val_interval=1)
-""")
+"""))
     model = build_model(str(cfg))
     good = model.state_dict()
     other = type(good)((('bbox_head.cls.' + k[5:] if k.startswith('head.') else k), v)
@@ -464,30 +450,15 @@ def _free_port():
 def test_dist_train_two_nodes_on_loopback(tmp_path):
     """tools/dist_train.sh with NNODES=2: one launcher per "machine" (here two processes on
     127.0.0.1), one training process each; DDP keeps both ranks' weights identical."""
-    from mnv3_plugin.testing import make_imagenet
+    from mnv3_plugin.testing import fixture_classifier_config, make_imagenet
     data = make_imagenet(tmp_path / 'imagenet', num_train=16, num_val=4, size=(64, 64), seed=4)
     cfg = tmp_path / 'two_nodes.py'
-    cfg.write_text(f"""
-_base_ = '{CLS_CFG}'
+    cfg.write_text(fixture_classifier_config(str(CLS_CFG), data, batch_size=4, extra="""
 custom_imports = dict(imports=['mnv3_plugin', 'mnv3_rank_hook'], allow_failed_imports=False)
-data_root = '{data.root}'
-metainfo = dict(classes={list(data.classes)!r})
-pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=pipeline))
-val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1,))
-test_evaluator = val_evaluator
-data_preprocessor = dict(num_classes=4)
-model = dict(head=dict(num_classes=4, topk=(1,)))
-auto_scale_lr = dict(enable=False)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_epochs=1, val_interval=2)  # 16 images / 2 ranks / batch 4 = 2 iterations
 custom_hooks = [dict(type='DumpRankStateHook')]
-randomness = dict(seed=0)
-""")
+"""))
     port = str(_free_port())
     env = dict(os.environ, PYTHONPATH=str(ROOT / 'tests/helpers'), OMP_NUM_THREADS='1',
                CUDA_VISIBLE_DEVICES='', PYTHON=sys.executable, NNODES='2', PORT=port,

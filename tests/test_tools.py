@@ -34,34 +34,18 @@ def ok(proc):
 def small_cfg(tmp_path_factory):
     """A user's config on top of a real table row: the fixture data, a 64x64 pipeline, SGD-fast
     schedule, and the rank-state hook the launcher tests read."""
-    from mnv3_plugin.testing import make_imagenet
+    from mnv3_plugin.testing import fixture_classifier_config, make_imagenet
     tmp = tmp_path_factory.mktemp('tools')
     data = make_imagenet(tmp / 'imagenet', num_train=32, num_val=8, size=(64, 64), seed=2)
     cfg = tmp / 'v3small_fixture.py'
-    cfg.write_text(f"""
-_base_ = '{CLS_CFG}'
+    cfg.write_text(fixture_classifier_config(str(CLS_CFG), data, extra="""
 custom_imports = dict(imports=['mnv3_plugin', 'mnv3_rank_hook'],
                       allow_failed_imports=False)
-data_root = '{data.root}'
-metainfo = dict(classes={list(data.classes)!r})
-train_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-test_pipeline = train_pipeline
-train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
-val_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1,))
-test_evaluator = val_evaluator
-data_preprocessor = dict(num_classes=4)
-model = dict(head=dict(num_classes=4, topk=(1,)))
-auto_scale_lr = dict(enable=False)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 train_cfg = dict(max_epochs=2, val_interval=1)
 custom_hooks = [dict(type='DumpRankStateHook')]
 default_hooks = dict(logger=dict(interval=1))
-randomness = dict(seed=0)
-""")
+"""))
     return cfg
 
 

@@ -1,9 +1,12 @@
-"""Test helpers: deterministic tiny datasets in the host libraries' on-disk formats."""
+"""Test helpers: deterministic tiny datasets in the host libraries' on-disk formats, and configs
+that run on them."""
+from .configs import fixture_classifier_config
 from .fixtures import (CITYSCAPES_CITIES, CITYSCAPES_TRAIN_IDS, GENERATORS, IGNORE_INDEX,
                        SHAPE_CLASSES, SHAPE_SPECS, FixtureSet, make_cityscapes, make_coco,
                        make_imagenet)
 
 __all__ = [
     'CITYSCAPES_CITIES', 'CITYSCAPES_TRAIN_IDS', 'GENERATORS', 'IGNORE_INDEX', 'SHAPE_CLASSES',
-    'SHAPE_SPECS', 'FixtureSet', 'make_cityscapes', 'make_coco', 'make_imagenet'
+    'SHAPE_SPECS', 'FixtureSet', 'fixture_classifier_config', 'make_cityscapes', 'make_coco',
+    'make_imagenet'
 ]
