@@ -31,8 +31,7 @@ Each task metafile has ``Collections`` (optional) and ``Models``; one model per 
         Notes: anything else a reader should know
 
 A recipe sibling (a config that trains a row's network with a public reproduction's schedule,
-e.g. ``v3large-timmrecipe_w100_r224_imagenet``) has the same ``Paper`` block (Table, Row,
-Results; no ``Also In``: it is not a row of its own) and the same ``Ours`` as its row, plus::
+e.g. ``v3large-timmrecipe_w100_r224_imagenet``) states only, besides Name, Config and Task::
 
         Variant Of: v3large_w100_r224_imagenet        # the row's config name
         Reproduced:                                   # what the public recipe reached
@@ -41,7 +40,9 @@ Results; no ``Also In``: it is not a row of its own) and the same ``Ours`` as it
                                                       # repository/path, or a list of them
           Recipe: RMSProp lr 0.064 at batch 1024, x0.973 every 2.4 epochs, ...   # one line
 
-A row has one config (entries without ``Variant Of``); recipe siblings are listed beside it.
+and the loader gives it its row's ``Paper`` block (no ``Also In``: it is not a row of its own),
+``Ours`` and ``Known Gaps``. A row has one config (entries without ``Variant Of``); recipe
+siblings are listed beside it.
 ``Ours`` is kept equal to :func:`mnv3_plugin.analysis.config_complexity` by
 tests/test_metafile.py, which also compares each number with the paper column its
 ``Paper Columns`` names (within the task's tolerance) unless that column is a Known Gap.
@@ -71,16 +72,35 @@ def load_models(index: Union[str, Path] = INDEX) -> List[dict]:
     """
     index = Path(index)
     data = yaml.safe_load(index.read_text()) or {}
-    models = []
+    models, sources = [], []
     for rel in data.get('Import', []):
         path = index.parent / rel
         if not path.is_file():
             raise MetafileError(f'{index} imports {rel}, which does not exist')
         for entry in (yaml.safe_load(path.read_text()) or {}).get('Models', []):
-            _validate(entry, path)
             models.append(entry)
-    _validate_variants(models, index)
+            sources.append(path)
+    rows = {e.get('Name'): e for e in models if 'Variant Of' not in e}
+    _inherit_rows(models, rows)
+    for entry, path in zip(models, sources):
+        _validate(entry, path)
+        if 'Variant Of' in entry and entry['Variant Of'] not in rows:
+            raise MetafileError(f'{path}: {entry["Name"]}: Variant Of {entry["Variant Of"]!r} '
+                                'is not a row entry')
     return models
+
+
+def _inherit_rows(models: List[dict], rows: Dict[str, dict]) -> None:
+    """A recipe sibling (``Variant Of``) takes its row's Paper block (without ``Also In``), Ours
+    and Known Gaps: the network and the printed row are stated once, on the row."""
+    for e in models:
+        row = rows.get(e.get('Variant Of'))
+        if row is None:
+            continue
+        e.setdefault('Paper', {k: v for k, v in row['Paper'].items() if k != 'Also In'})
+        e.setdefault('Ours', row['Ours'])
+        if row.get('Known Gaps'):
+            e.setdefault('Known Gaps', row['Known Gaps'])
 
 
 def _validate_reproduced(entry: dict, source: Path) -> None:
@@ -106,21 +126,6 @@ def _validate_reproduced(entry: dict, source: Path) -> None:
         raise MetafileError(f'{source}: {name}: Reproduced Recipe must be a one-line summary')
     if 'Also In' in entry['Paper']:
         raise MetafileError(f'{source}: {name}: a recipe sibling has no Also In (its row has)')
-
-
-def _validate_variants(models: List[dict], index: Path) -> None:
-    """Each recipe sibling names a row entry of the same table and row."""
-    rows = {e['Name']: e for e in models if 'Variant Of' not in e}
-    for e in models:
-        if 'Variant Of' not in e:
-            continue
-        row = rows.get(e['Variant Of'])
-        if row is None:
-            raise MetafileError(f'{index}: {e["Name"]}: Variant Of {e["Variant Of"]!r} is not '
-                                'a row entry')
-        if any(str(e['Paper'][k]) != str(row['Paper'][k]) for k in ('Table', 'Row')):
-            raise MetafileError(f'{index}: {e["Name"]}: its Paper Table/Row differ from those '
-                                f'of {row["Name"]}')
 
 
 def _validate(entry: dict, source: Path) -> None:
