@@ -5,6 +5,7 @@ Each set is generated once per session (a second or so) into a temporary folder.
 classes, label ids, counts); the ``*_root`` fixtures just the root, for ``data_root=...``.
 """
 import pytest
+import torch
 
 from mnv3_plugin.testing import make_cityscapes, make_coco, make_imagenet
 
@@ -42,3 +43,13 @@ def coco_root(coco_set):
 @pytest.fixture(scope='session')
 def cityscapes_root(cityscapes_set):
     return cityscapes_set.root
+
+
+@pytest.fixture(scope='module')
+def one_thread():
+    """One torch thread for a module's tests: on 2 shared cores, two threads per op
+    oversubscribe badly. Modules use it with ``pytestmark = pytest.mark.usefixtures(...)``."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

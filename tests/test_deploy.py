@@ -53,12 +53,7 @@ STRUCTURES = {
 }
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def realistic(model: nn.Module, seed: int = 0) -> nn.Module:

@@ -36,12 +36,7 @@ SIZES = dict(classification=((64, 64), (96, 64)), detection=((64, 64), (96, 128)
 ATOL = 1e-4
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def test_configs_found():

@@ -28,13 +28,7 @@ ENTRIES = {e['Name']: e for e in metafile.load_models() if e['Task'] == 'Semanti
 BN = dict(type='BN', eps=1e-3, momentum=0.01)
 
 
-@pytest.fixture(scope='module', autouse=True)
-def one_thread():
-    """One torch thread: on 2 shared cores, two threads per op oversubscribe badly."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def load_cfg(path):

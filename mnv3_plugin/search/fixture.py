@@ -27,29 +27,20 @@ def write_fixture_config(path: Union[str, Path], base_config: Union[str, Path],
     Returns:
         ``path``.
     """
+    from types import SimpleNamespace
+
+    from ..testing import fixture_classifier_config
     path = Path(path)
-    path.write_text(f"""# {Path(base_config).name} on the fixture ImageNet: the short recipe.
-_base_ = {str(Path(base_config).resolve())!r}
-data_root = {str(data_root)!r}
-metainfo = dict(classes={list(classes)!r})
-train_pipeline = [dict(type='LoadImageFromFile'), dict(type='RandomFlip', prob=0.5),
-                  dict(type='PackInputs')]
-test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
-train_dataloader = dict(batch_size={batch_size}, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
-val_dataloader = dict(batch_size={batch_size}, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='Accuracy', topk=(1,))
-test_evaluator = val_evaluator
-data_preprocessor = dict(num_classes={len(classes)})
-model = dict(head=dict(num_classes={len(classes)}, topk=(1,)))
-auto_scale_lr = dict(enable=False)
-optim_wrapper = dict(optimizer=dict(lr={lr}))
+    data = SimpleNamespace(root=str(data_root), classes=list(classes))
+    path.write_text(f'# {Path(base_config).name} on the fixture ImageNet: the short recipe.'
+                    + fixture_classifier_config(
+                        str(Path(base_config).resolve()), data, batch_size,
+                        train_pipeline="[dict(type='LoadImageFromFile'), "
+                        "dict(type='RandomFlip', prob=0.5), dict(type='PackInputs')]",
+                        extra=f"""optim_wrapper = dict(optimizer=dict(lr={lr}))
 param_scheduler = []
 train_cfg = dict(max_epochs={epochs}, val_interval={epochs})
 custom_hooks = []
 default_hooks = dict(logger=dict(interval=10), checkpoint=dict(interval={epochs}))
-randomness = dict(seed=0)
-""")
+"""))
     return path
