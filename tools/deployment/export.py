@@ -56,6 +56,7 @@ def main():
     args = parse_args()
     from mnv3_plugin.deploy import DeployError
     from mnv3_plugin.deploy.export import FORMATS
+    from mnv3_plugin.runner_utils import user_errors
     try:
         if args.format not in FORMATS:
             raise DeployError(f'unsupported format {args.format!r}; choose one of '
@@ -67,29 +68,21 @@ def main():
             for module in ('onnx', 'onnxscript', 'onnxruntime'):
                 require(module, '--format onnx')
         run(args)
-    except DeployError as e:
+    except user_errors() as e:  # DeployError, ConfigError...
         sys.exit(f'error: {e}')
 
 
 def run(args):
     import torch
-    from mmengine.config import Config
 
     import mnv3_plugin  # noqa: F401
+    from mnv3_plugin.apis import load_config
     from mnv3_plugin.deploy import DeployError
     from mnv3_plugin.deploy.export import export_checked
     from mnv3_plugin.deploy.images import check_inputs
     from mnv3_plugin.deploy.model import check_shape, default_input_shape, load_model, task_of
 
-    if not osp.isfile(args.config):
-        raise DeployError(f'config file {args.config!r} not found')
-    try:
-        cfg = Config.fromfile(args.config)
-    except Exception as e:  # noqa: BLE001
-        raise DeployError(f'cannot load config {args.config!r}: {type(e).__name__}: {e}') \
-            from None
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)  # ConfigError: a one-line user error
     shape = tuple(args.shape) if args.shape else default_input_shape(cfg)
     start = time.monotonic()
     model = load_model(cfg, args.checkpoint)

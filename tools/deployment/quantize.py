@@ -42,20 +42,20 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from mnv3_plugin.deploy import DeployError
+    from mnv3_plugin.runner_utils import user_errors
     try:
         from mnv3_plugin.deploy.errors import require
         for module in ('nncf', 'openvino', 'torchao'):
             require(module, 'int8 export')
         run(args)
-    except DeployError as e:
+    except user_errors() as e:  # DeployError, ConfigError...
         sys.exit(f'error: {e}')
 
 
 def run(args):
     import torch
-    from mmengine.config import Config
 
+    from mnv3_plugin.apis import load_config
     from mnv3_plugin.deploy import DeployError
     from mnv3_plugin.deploy.images import check_inputs
     from mnv3_plugin.deploy.model import (NetworkForward, build_from_config, check_shape,
@@ -64,15 +64,7 @@ def run(args):
                                              export_openvino_checked, quantizers,
                                              read_checkpoint_meta, restore_quantized)
 
-    if not osp.isfile(args.config):
-        raise DeployError(f'config file {args.config!r} not found')
-    try:
-        cfg = Config.fromfile(args.config)
-    except Exception as e:  # noqa: BLE001
-        raise DeployError(f'cannot load config {args.config!r}: {type(e).__name__}: {e}') \
-            from None
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)  # ConfigError: a one-line user error
     if not osp.isfile(args.checkpoint):
         raise DeployError(f'checkpoint {args.checkpoint!r} not found')
     settings = dict(cfg.get('quantization') or dict(method='ptq'))
