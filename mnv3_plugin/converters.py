@@ -121,6 +121,8 @@ def convert_timm(sd: StateDict) -> StateDict:
 
 # Widths tried first when inferring a checkpoint's multiplier (the published ones), then a grid.
 _PREFERRED_WIDTHS = (1.0, 0.75, 0.5, 1.25, 0.35, 1.5, 2.0)
+# Depth multipliers tried first (timm's mobilenetv3_large_150d: 1.2; several give its depths).
+_PREFERRED_DEPTHS = (1.0, 1.2)
 
 
 def row_widths_of(state_dict: StateDict, prefix: str = 'backbone.') -> List[List[int]]:
@@ -155,10 +157,12 @@ def infer_backbone_options(state_dict: StateDict, source: str = 'tf',
     """The backbone options whose widths equal a converted checkpoint's, as recorded by
     :func:`~mnv3_plugin.models.backbones.options.record`.
 
-    Every arch, RF2 rule and width rule is tried with the published multipliers first, then
-    multipliers 0.05 to 3.0 in steps of 0.01; the first whose per-row widths all equal the
-    checkpoint's wins. The width rule of ``source`` (``'torchvision'`` or ``'tf'``/timm) is
-    tried first, so a 1.0 checkpoint is recorded under its library's rule (both agree there).
+    Every arch, depth multiplier whose block count equals the checkpoint's (the published ones
+    first, then 0.1 to 3.0 in steps of 0.1: timm's ``depth_multiplier``), RF2 rule and width
+    rule is tried with the published multipliers first, then multipliers 0.05 to 3.0 in steps
+    of 0.01; the first whose per-row widths all equal the checkpoint's wins. The width rule of
+    ``source`` (``'torchvision'`` or ``'tf'``/timm) is tried first, so a 1.0 checkpoint is
+    recorded under its library's rule (both agree there).
 
     Returns:
         ``dict(type=..., options=..., widths=...)``, or None when no option set matches.
@@ -169,19 +173,26 @@ def infer_backbone_options(state_dict: StateDict, source: str = 'tf',
     rules = (('torchvision', 'tf', 'timm') if source == 'torchvision' else
              ('timm', 'tf', 'torchvision') if source == 'timm' else ('tf', 'timm', 'torchvision'))
     grid = list(_PREFERRED_WIDTHS) + [round(0.05 + 0.01 * i, 2) for i in range(296)]
+    depths = list(_PREFERRED_DEPTHS) + [round(0.1 * i, 1) for i in range(1, 31)]
     for arch_name, arch in cls.arch_settings.items():
-        if len(arch.rows) != len(widths):
-            continue
-        for tail in (None, 'detection', 'segmentation'):
-            rows = mobilenet.apply_rf2(arch.rows, tail)
-            table = mobilenet.replace(arch, rows=rows)
-            for rule in rules:
-                for w in grid:
-                    specs = mobilenet.resolve_layers(table, w, rule)
-                    if [[s.mid_channels, s.out_channels, s.se_channels] for s in specs] == widths:
-                        options = dict(arch=arch_name, widen_factor=w, width_rule=rule,
-                                       reduced_tail=tail, fix_last_conv=None, nl_layout='table')
-                        return dict(type=backbone_type, options=options, widths=widths)
+        tried = set()
+        for depth in depths:
+            deep = mobilenet.apply_depth(arch.rows, depth)
+            if len(deep) != len(widths) or deep in tried:
+                continue
+            tried.add(deep)
+            for tail in (None, 'detection', 'segmentation'):
+                table = mobilenet.replace(arch, rows=mobilenet.apply_rf2(deep, tail))
+                for rule in rules:
+                    for w in grid:
+                        specs = mobilenet.resolve_layers(table, w, rule)
+                        if [[s.mid_channels, s.out_channels, s.se_channels]
+                                for s in specs] == widths:
+                            options = dict(arch=arch_name, widen_factor=w,
+                                           depth_multiplier=depth, width_rule=rule,
+                                           reduced_tail=tail, fix_last_conv=None,
+                                           nl_layout='table')
+                            return dict(type=backbone_type, options=options, widths=widths)
     return None
 
 

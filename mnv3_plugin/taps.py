@@ -7,9 +7,16 @@ from typing import Dict, List
 
 from .models.backbones.mobilenet import TableNet
 
-# every registered backbone and its archs, in the order the docs list them
-BACKBONES = (('MobileNetV3', 'large'), ('MobileNetV3', 'small'), ('MobileNetV2', 'v2'),
-             ('MnasNet', 'a1'), ('MnasNet', 'small'), ('MobileNetV1', 'v1'))
+
+def _every_arch():
+    from .models.backbones import mobilenet
+    classes = (mobilenet.MobileNetV3, mobilenet.MobileNetV2, mobilenet.MnasNet,
+               mobilenet.MobileNetV1)
+    return tuple((cls.__name__, arch) for cls in classes for arch in cls.arch_settings)
+
+
+# every registered backbone and its archs (each class's arch_settings), in the docs' order
+BACKBONES = _every_arch()
 
 
 def build_backbone(type_name: str, **kwargs) -> TableNet:

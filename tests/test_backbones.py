@@ -57,6 +57,12 @@ EXACT = {
                   dict(reduced_tail=True)),
     'small-rf2': (dict(arch='small', reduced_tail='detection'), 'mobilenet_v3_small',
                   dict(reduced_tail=True)),
+    # the authors' minimalistic models (TF-slim V3_*_MINIMALISTIC, as ported by timm)
+    'large-minimal': (dict(arch='large_minimal'), 'timm:tf_mobilenetv3_large_minimal_100', {}),
+    'small-minimal': (dict(arch='small_minimal'), 'timm:tf_mobilenetv3_small_minimal_100', {}),
+    # timm's deeper, wider Large (depth multiplier 1.2: beyond the paper)
+    'large-1.5-depth-1.2': (dict(arch='large', widen_factor=1.5, depth_multiplier=1.2,
+                                 width_rule='timm'), 'timm:mobilenetv3_large_150d', {}),
 }
 
 
@@ -333,8 +339,9 @@ def test_unfused_hswish_same_function():
 
 # -- what OpenMMLab users expect -------------------------------------------------------------
 def test_errors_name_valid_choices():
-    with pytest.raises(ValueError, match=r"unknown arch 'medium'.*'large', 'small'"):
+    with pytest.raises(ValueError, match=r"unknown arch 'medium'") as info:
         MobileNetV3(arch='medium')
+    assert all(repr(arch) in str(info.value) for arch in MobileNetV3.arch_settings)
     for bad in (0, -0.5):
         with pytest.raises(ValueError, match='positive'):
             MobileNetV3(widen_factor=bad)

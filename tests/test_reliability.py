@@ -253,13 +253,11 @@ def test_converter_and_init_cfg_adapt_a_torchvision_stem(tmp_path):
 # A grid (step 0.05) plus multipliers where rounding 960 x m and 6 x round(160 x m) or
 # 16 x m and timm's fixed stem differ.
 SWEEP = sorted({round(0.05 * i, 2) for i in range(2, 41)} | {0.33, 0.52, 0.67, 0.9, 1.1, 1.3})
-# timm variants that are not the paper's Tables 1-2 at a multiplier: why each is left out.
-TIMM_NOT_TABLES = {
-    'mobilenetv3_large_150d': 'depth multiplier 1.2 (more blocks per stage than Table 1)',
-    'mobilenetv3_rw': "timm's early reimplementation: no residual in block 1, SE with the "
-                      "block's nonlinearity, head conv without bias",
-    'tf_mobilenetv3_large_minimal_100': "'minimal' variant: no SE, no h-swish, 3x3 kernels",
-    'tf_mobilenetv3_small_minimal_100': "'minimal' variant: no SE, no h-swish, 3x3 kernels",
+# timm variants this plugin does not build, and why (docs/backbones.md says the same).
+TIMM_NOT_BUILT = {
+    'mobilenetv3_rw': "timm's early reimplementation, not a released model: block 1 without "
+                      "residual, SE squeeze round(exp / 4) with the block's nonlinearity, head "
+                      'conv without bias',
 }
 
 
@@ -269,7 +267,9 @@ def _classifier(**backbone):
 
     from mnv3_plugin.models.classifier import classifier_cfg
     init_default_scope('mmpretrain')  # other tests here build mmseg/mmdet models
-    return MODELS.build(classifier_cfg(dict(type='mnv3_plugin.MobileNetV3', **backbone))).eval()
+    head_act = MobileNetV3(**backbone, init_cfg=None).head_act_cfg  # ReLU for the minimal archs
+    return MODELS.build(classifier_cfg(dict(type='mnv3_plugin.MobileNetV3', **backbone),
+                                       act_cfg=head_act)).eval()
 
 
 def _randomize_bn(model):
@@ -298,13 +298,21 @@ def test_every_torchvision_width_converts_and_matches(arch):
                                        msg=lambda s: f'width {m}: {s}')
 
 
-def _timm_options(name):
-    """Our options for a timm MobileNetV3 variant: arch and multiplier from its name."""
-    arch = 'large' if '_large_' in name else 'small'
-    width = int(name.rsplit('_', 1)[1]) / 100
-    eps = 1e-3 if name.startswith('tf_') else 1e-5  # timm's tf_ ports keep TF's BN eps
-    options = dict(arch=arch, widen_factor=width, width_rule='timm',
-                   norm_cfg=dict(type='BN', eps=eps, momentum=0.01))
+def _timm_options(name, converted):
+    """Our options for a timm MobileNetV3 variant: what the converter infers from its weights
+    (arch, width, depth, width rule), checked against the variant's name; timm's ``tf_`` ports
+    keep TF's BN eps and "SAME" padding."""
+    from mnv3_plugin.converters import infer_backbone_options
+    record = infer_backbone_options(converted, 'timm')
+    assert record is not None, f'{name}: no backbone options give its widths'
+    options = {k: v for k, v in record['options'].items() if v is not None}
+    size = re.search(r'_(\d+)(d?)$', name)
+    assert options['widen_factor'] == int(size.group(1)) / 100, name
+    assert (options['depth_multiplier'] > 1) == bool(size.group(2)), name  # '150d': deeper
+    assert options['arch'] == ('large' if '_large_' in name else 'small') + (
+        '_minimal' if '_minimal_' in name else ''), name
+    eps = 1e-3 if name.startswith('tf_') else 1e-5
+    options['norm_cfg'] = dict(type='BN', eps=eps, momentum=0.01)
     if name.startswith('tf_'):
         options['padding'] = 'same'
     return options
@@ -312,14 +320,16 @@ def _timm_options(name):
 
 def _timm_variants():
     timm = pytest.importorskip('timm')
-    return [n for n in timm.list_models('*mobilenetv3*') if n not in TIMM_NOT_TABLES]
+    return [n for n in timm.list_models('*mobilenetv3*') if n not in TIMM_NOT_BUILT]
 
 
 def _check_timm(ref, options, x):
     from mnv3_plugin.converters import convert_timm
     ref = _randomize_bn(ref).eval()
+    converted = convert_timm(ref.state_dict())
+    options = options or _timm_options(ref.default_cfg['architecture'], converted)
     ours = _classifier(**options)
-    ours.load_state_dict(convert_timm(ref.state_dict()), strict=True)
+    ours.load_state_dict(converted, strict=True)
     with torch.no_grad():
         torch.testing.assert_close(ours.backbone(x)[-1], ref.forward_features(x), atol=1e-5,
                                    rtol=1e-4)
@@ -333,8 +343,7 @@ def test_every_timm_variant_converts_and_matches(name):
     import timm
     torch.manual_seed(0)
     # odd sizes: TF's SAME padding of the tf_ ports is asymmetric there
-    _check_timm(timm.create_model(name, pretrained=False), _timm_options(name),
-                torch.randn(2, 3, 65, 71))
+    _check_timm(timm.create_model(name, pretrained=False), None, torch.randn(2, 3, 65, 71))
 
 
 def test_timm_width_sweep_converts_and_matches():
@@ -348,9 +357,24 @@ def test_timm_width_sweep_converts_and_matches():
                              norm_cfg=dict(type='BN', eps=1e-5, momentum=0.01)), x)
 
 
-def test_timm_exclusions_are_still_registered():
+def test_timm_depth_sweep_converts_and_matches():
+    """timm's depth multiplier (ceil per stage, shared among a stage's block definitions) at
+    multipliers that drop, keep and add blocks."""
+    from timm.models.mobilenetv3 import _gen_mobilenet_v3
+    x = torch.randn(1, 3, 32, 32)
+    for arch in ('large', 'small'):
+        for depth in (0.25, 0.5, 0.75, 1.2, 1.5, 2.0):
+            torch.manual_seed(0)
+            _check_timm(_gen_mobilenet_v3(f'mobilenetv3_{arch}_100', 1.0, depth_multiplier=depth),
+                        dict(arch=arch, depth_multiplier=depth, width_rule='timm',
+                             norm_cfg=dict(type='BN', eps=1e-5, momentum=0.01)), x)
+
+
+def test_timm_exclusions_are_still_registered_and_documented():
     timm = pytest.importorskip('timm')
-    assert set(TIMM_NOT_TABLES) <= set(timm.list_models('*mobilenetv3*'))
+    assert set(TIMM_NOT_BUILT) <= set(timm.list_models('*mobilenetv3*'))
+    docs = (ROOT / 'docs/backbones.md').read_text()
+    assert all(f'`{name}`' in docs for name in TIMM_NOT_BUILT)
 
 
 # -- newcomer experience: build progress, no pkg_resources warnings ---------------------------

@@ -1,7 +1,9 @@
 """One table-driven builder for MobileNetV3 and the networks the paper compares against."""
 import copy
+import math
 import re
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -14,8 +16,8 @@ from ..layers import Bottleneck, ConvBNAct
 from . import options as opts
 from .redesigns import apply_last_stage, apply_stem
 from .row_widths import apply_row_widths
-from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE, V3_SMALL,
-                     Arch, Row)
+from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE,
+                     V3_LARGE_MINIMAL, V3_SMALL, V3_SMALL_MINIMAL, Arch, Row)
 
 WIDTH_RULES = ('tf', 'timm', 'torchvision')
 
@@ -80,6 +82,71 @@ def apply_rf2(rows: Sequence[Row], rule: Optional[str]) -> Tuple[Row, ...]:
         if exp is not None and (i > first or rule == 'segmentation'):
             exp //= 2
         out[i] = replace(row, exp=exp, out=row.out // 2)
+    return tuple(out)
+
+
+def depth_stages(rows: Sequence[Row]) -> List[List[List[int]]]:
+    """The rows after the stem as timm's stages of block definitions (row indices).
+
+    A stage is a run of rows with the same output width; within it, a block definition is a run
+    of rows of the same operator, kernel, SE, NL and expansion ratio (exp / input width) whose
+    rows after the first have stride 1: the ``'ir_r3_k5_s2_e3_c40'`` strings of timm's
+    ``_gen_mobilenet_v3`` (``timm/models/mobilenetv3.py``) read back from Tables 1-2 (checked
+    against every timm MobileNetV3 definition by tests/test_reliability.py).
+    """
+    stages: List[List[List[int]]] = []
+    prev_key = None
+    for i in range(1, len(rows)):
+        row, table_in = rows[i], rows[i - 1].out
+        ratio = Fraction(row.exp) / table_in if row.exp is not None else None
+        key = (row.op, row.kernel, ratio, row.se, row.nl)
+        if not stages or row.out != rows[i - 1].out or i == 1:
+            stages.append([[i]])
+        elif key == prev_key and row.stride == 1:
+            stages[-1][-1].append(i)
+        else:
+            stages[-1].append([i])
+        prev_key = key
+    return stages
+
+
+def apply_depth(rows: Sequence[Row], multiplier: float = 1.0) -> Tuple[Row, ...]:
+    """Scales the number of blocks per stage (timm's ``depth_multiplier``; not in the paper).
+
+    timm's rule (``_scale_stage_depth`` in ``timm/models/_efficientnet_builder.py``, default
+    ``depth_trunc='ceil'``): a stage of n blocks (:func:`depth_stages`; the stem is not scaled,
+    the final 1x1 conv is a stage of its own) gets ceil(n x multiplier) blocks, shared among
+    its block definitions from the last one backwards by Python's ``round`` (ties to even),
+    at least one each. Added blocks repeat the definition's last row at stride 1 with the same
+    expansion ratio. timm's ``mobilenetv3_large_150d`` is ``widen_factor=1.5,
+    depth_multiplier=1.2, width_rule='timm'``.
+
+    Raises:
+        ValueError: a multiplier that is not a positive number.
+    """
+    if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) \
+            or multiplier <= 0:
+        raise ValueError(f'depth_multiplier must be a positive float, got {multiplier!r}')
+    if multiplier == 1:
+        return tuple(rows)
+    out = [rows[0]]
+    for stage in depth_stages(rows):
+        total = sum(len(d) for d in stage)
+        scaled = int(math.ceil(total * multiplier))
+        counts = []
+        for definition in stage[::-1]:
+            n = max(1, round(len(definition) / total * scaled))
+            counts.append(n)
+            total -= len(definition)
+            scaled -= n
+        for definition, n in zip(stage, counts[::-1]):
+            last = rows[definition[-1]]
+            table_in = rows[definition[-1] - 1].out
+            exp = None if last.exp is None else Fraction(last.exp) * last.out / table_in
+            repeat = replace(last, stride=1, exp=None if exp is None else
+                             int(exp) if exp.denominator == 1 else float(exp))
+            block = [rows[i] for i in definition][:n]
+            out += block + [repeat] * (n - len(block))
     return tuple(out)
 
 
@@ -260,7 +327,8 @@ class TableNet(BaseModule):
     ``'os8_dw'`` (the depthwise output, before SE, of the last block at output stride 8: the
     LR-ASPP low-level feature of the released models). ``out_channels`` and ``out_strides``
     declare what each output is; ``head_channels`` the width of the ImageNet classifier's 1x1
-    conv after pooling for this configuration (:func:`classifier_width`).
+    conv after pooling for this configuration (:func:`classifier_width`) and ``head_act_cfg``
+    its activation (h-swish; ReLU for the minimalistic archs).
 
     Shapes: (N, in_channels, H, W) -> a tuple with one (N, out_channels[i],
     ceil(H / out_strides[i]), ceil(W / out_strides[i])) map per entry of ``out_indices``.
@@ -268,6 +336,8 @@ class TableNet(BaseModule):
     Args:
         arch: a key of ``arch_settings`` or an :class:`Arch`.
         widen_factor: width multiplier, any positive float.
+        depth_multiplier: blocks per stage x this, rounded up (timm's ``depth_multiplier``, not
+            in the paper; :func:`apply_depth`); 1.0 = the table.
         out_indices: rows or named taps to return; default: the last row (C5).
         output_stride: 32, 16 or 8; below 32 by atrous convolution.
         reduced_tail: RF2: None, 'detection' or 'segmentation' (see :func:`apply_rf2`).
@@ -328,6 +398,7 @@ class TableNet(BaseModule):
     def __init__(self,
                  arch: Union[str, Arch] = 'large',
                  widen_factor: float = 1.0,
+                 depth_multiplier: float = 1.0,
                  out_indices: Optional[Sequence[Union[int, str]]] = None,
                  output_stride: int = 32,
                  reduced_tail: Optional[str] = None,
@@ -371,8 +442,9 @@ class TableNet(BaseModule):
         if se_squeeze not in (None, 'expansion', 'input'):
             raise ValueError("se_squeeze must be None, 'expansion' or 'input', got "
                              f'{se_squeeze!r}')
-        # Section 5's redesigns, RF2 and Table 5's nonlinearities: transforms of the one table
-        rows = apply_stem(apply_last_stage(arch.rows, last_stage, arch.head_channels), stem)
+        # depth, Section 5's redesigns, RF2 and Table 5's nonlinearities: transforms of the table
+        rows = apply_depth(arch.rows, depth_multiplier)
+        rows = apply_stem(apply_last_stage(rows, last_stage, arch.head_channels), stem)
         rows = apply_nl_layout(apply_rf2(rows, reduced_tail), nl_layout)
         self.arch = replace(arch, rows=rows, se_squeeze=se_squeeze or arch.se_squeeze)
         self.widen_factor = widen_factor  # read by necks that scale with the backbone (SSDLite)
@@ -406,6 +478,8 @@ class TableNet(BaseModule):
         nl_cfg = copy.deepcopy(self.default_nl_cfg)
         nl_cfg.update(act_cfg or {})
         gate_cfg = se_gate_cfg or self.gate_cfgs[arch.se_gate]
+        # the classifier's hidden conv after pooling: h-swish (Section 5.1), ReLU (minimalistic)
+        self.head_act_cfg = copy.deepcopy(nl_cfg[arch.head_nl])
         self.layers = nn.ModuleList()
         for spec in self.specs:
             act = nl_cfg[spec.row.nl]
@@ -540,8 +614,11 @@ def _record_options(module: TableNet, state_dict, prefix, local_metadata) -> Non
 
 @MODELS.register_module()
 class MobileNetV3(TableNet):
-    """MobileNetV3-Large and -Small (Tables 1 and 2). See :class:`TableNet` for the arguments."""
-    arch_settings = dict(large=V3_LARGE, small=V3_SMALL)
+    """MobileNetV3-Large and -Small (Tables 1 and 2) and their minimalistic versions released by
+    the authors (``'large_minimal'``, ``'small_minimal'``: :func:`tables.minimalistic`). See
+    :class:`TableNet` for the arguments."""
+    arch_settings = dict(large=V3_LARGE, small=V3_SMALL, large_minimal=V3_LARGE_MINIMAL,
+                         small_minimal=V3_SMALL_MINIMAL)
 
 
 @MODELS.register_module()

@@ -24,13 +24,13 @@ META_KEY = 'mnv3_backbone'
 
 # Options recorded with the weights; the comparison is by the widths they produce, these name
 # the cause. `row_widths` belongs to the search issue's per-row widths, when present.
-WEIGHT_OPTIONS = ('arch', 'widen_factor', 'width_rule', 'reduced_tail', 'fix_last_conv',
-                  'row_widths', 'last_stage', 'stem', 'se_squeeze', 'in_channels', 'nl_layout',
-                  'output_stride', 'dilation_rule')
+WEIGHT_OPTIONS = ('arch', 'widen_factor', 'depth_multiplier', 'width_rule', 'reduced_tail',
+                  'fix_last_conv', 'row_widths', 'last_stage', 'stem', 'se_squeeze', 'in_channels',
+                  'nl_layout', 'output_stride', 'dilation_rule')
 # Options that decide the weights' shapes (the others are recorded for information:
 # fine-tuning an ImageNet checkpoint at output stride 16, Section 6.4, is the normal use).
-SHAPE_OPTIONS = ('arch', 'widen_factor', 'width_rule', 'reduced_tail', 'fix_last_conv',
-                 'row_widths', 'last_stage', 'stem', 'se_squeeze')
+SHAPE_OPTIONS = ('arch', 'widen_factor', 'depth_multiplier', 'width_rule', 'reduced_tail',
+                 'fix_last_conv', 'row_widths', 'last_stage', 'stem', 'se_squeeze')
 # Prefixes of the model-zoo names that host base configs use for their own networks
 # (open-mmlab://resnet50_v1c, torchvision://resnet50...): never weights of this plugin.
 HOST_ZOO_PREFIXES = ('open-mmlab://', 'openmmlab://', 'torchvision://', 'mmcls://',
@@ -193,7 +193,7 @@ def check_options(saved: Optional[dict], backbone, source: str = 'the checkpoint
 
 
 # What an option that a record leaves out (or records as None) means: the builder's default.
-DEFAULTS = dict(last_stage='efficient')
+DEFAULTS = dict(last_stage='efficient', depth_multiplier=1.0)
 
 
 def _differing(theirs: Dict, mine: Dict) -> List[str]:

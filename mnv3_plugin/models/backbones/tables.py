@@ -12,7 +12,7 @@ classification head, not to these tables: ``Arch.head_channels`` is its width at
 RF2 and output stride are applied to these tables by the builder; they are never copies of
 them.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional, Tuple
 
 
@@ -41,12 +41,15 @@ class Arch:
         se_gate: gate of the SE module: 'hsigmoid' (MobileNetV3) or 'sigmoid' (MnasNet).
         fix_last_conv: keep the final 1x1 conv of the table at its width when the multiplier is
             below 1 (MobileNetV2's rule, Sandler et al. Section 4; MnasNet in timm/TF).
+        head_nl: NL code of the classifier's hidden conv after pooling: ``'HS'`` (Section 5.1)
+            or ``'RE'`` (the minimalistic models).
     """
     rows: Tuple[Row, ...]
     head_channels: int
     se_squeeze: str = 'expansion'
     se_gate: str = 'hsigmoid'
     fix_last_conv: bool = False
+    head_nl: str = 'HS'
 
 
 def _r(op, k, exp, out, se, nl, s):
@@ -92,6 +95,24 @@ V3_SMALL = Arch(rows=(
     _r('bneck', 5, 576, 96, 'SE', 'HS', 1),    # 7^2 x 96
     _r('conv2d', 1, None, 576, '-', 'HS', 1),  # 7^2 x 96  (C5)
 ), head_channels=1024)
+
+
+def minimalistic(arch: Arch) -> Arch:
+    """The authors' "minimalistic" version of a MobileNetV3 table: no SE, ReLU everywhere
+    (stem, blocks, final conv and the classifier's hidden conv), 3x3 depthwise kernels; widths,
+    expansions and strides as the table.
+
+    Source: ``V3_LARGE_MINIMALISTIC`` / ``V3_SMALL_MINIMALISTIC`` in TF-slim's
+    ``research/slim/nets/mobilenet/mobilenet_v3.py`` (tensorflow/models), released with the
+    paper's checkpoints; timm ports them as ``tf_mobilenetv3_{large,small}_minimal_100``
+    (``'minimal'`` in ``_gen_mobilenet_v3`` of ``timm/models/mobilenetv3.py``).
+    """
+    rows = tuple(replace(r, kernel=min(r.kernel, 3), se=False, nl='RE') for r in arch.rows)
+    return replace(arch, rows=rows, head_nl='RE')
+
+
+V3_LARGE_MINIMAL = minimalistic(V3_LARGE)
+V3_SMALL_MINIMAL = minimalistic(V3_SMALL)
 
 # MobileNetV2 (Sandler et al., Table 2: t, c, n, s expanded to one row per block; exp = t x in).
 MOBILENET_V2 = Arch(rows=(
