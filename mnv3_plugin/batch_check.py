@@ -5,9 +5,14 @@ layers and predictors run on 1x1 maps at 320x320, so at one image per process th
 value per channel and torch raises a ValueError from inside BN. :func:`guard_batch_norm` puts a
 check in front of each BN that raises :class:`BatchNormBatchError` instead, naming the layer,
 the cause and the fix, before that BN runs; :class:`BatchNormCheckHook` (registered by
-tools/train.py) guards the model the runner trains, so the first iteration stops before any
-weight is updated.
+tools/train.py) guards the model the runner trains and, at one image per process, runs one
+real training batch through it before the first iteration (:func:`dry_run`, which changes no
+weight, statistic or random state), so training stops before it starts.
 """
+import random
+from typing import Any, Optional
+
+import numpy as np
 import torch
 from mmengine.hooks import Hook
 from torch import nn
@@ -56,15 +61,75 @@ def guard_batch_norm(module: nn.Module, prefix: str = '') -> nn.Module:
     return module
 
 
+def per_process_batch_size(loader) -> Optional[int]:
+    """Images per process of a DataLoader (its ``batch_size``, or its batch sampler's)."""
+    size = getattr(loader, 'batch_size', None)
+    if size is None:
+        size = getattr(getattr(loader, 'batch_sampler', None), 'batch_size', None)
+    return size
+
+
+def dry_run(model: nn.Module, data_batch: Any) -> None:
+    """One training-mode forward (``mode='loss'``, no gradients) of ``data_batch`` through
+    ``model`` (an mmengine ``BaseModel``: its data preprocessor first) that leaves no trace:
+    every buffer (BN running statistics, ``num_batches_tracked``), each module's train/eval
+    mode and the torch, numpy and ``random`` generators are restored afterwards, and no
+    parameter changes (no backward, no optimizer step).
+
+    Raises:
+        BatchNormBatchError: from a guarded BN (:func:`guard_batch_norm`) that would see one
+            value per channel; any error of the forward itself.
+    """
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    modes = [(m, m.training) for m in model.modules()]
+    rng = (torch.get_rng_state(), np.random.get_state(), random.getstate(),
+           torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None)
+    try:
+        with torch.no_grad():
+            model.train()
+            data = model.data_preprocessor(data_batch, True)
+            if isinstance(data, dict):
+                model(**data, mode='loss')
+            else:
+                model(*data, mode='loss')
+    finally:
+        with torch.no_grad():
+            for buf, value in buffers:
+                buf.copy_(value)
+        for module, training in modes:
+            module.training = training
+        torch.set_rng_state(rng[0])
+        np.random.set_state(rng[1])
+        random.setstate(rng[2])
+        if rng[3] is not None:
+            torch.cuda.set_rng_state_all(rng[3])
+
+
 class BatchNormCheckHook(Hook):
-    """Guards every BN of the model the runner trains (mmengine replaces SyncBN modules when
-    it runs a single process, dropping the guards the heads put on them): the first forward of
-    the first iteration then stops at the first BN that sees one value per channel, before
-    any weight is updated."""
+    """Fails a training that batch normalization cannot run, before its first iteration.
+
+    ``before_train`` guards every BN of the model the runner trains (mmengine replaces SyncBN
+    modules when it runs a single process, dropping the guards the heads put on them) and,
+    when the train dataloader gives one image per process, runs one real training sample
+    through the model (:func:`dry_run`: the pipeline's crop, so the maps have the training
+    sizes; nothing of the model, the loader or the random state changes). A BN that would see
+    a single value per channel then raises :class:`BatchNormBatchError` (one line: the layer,
+    the cause, the fix) before any iteration, log line or checkpoint. Skipped with several
+    processes when the model has SyncBN (the dry run would need every rank; the guard still
+    stops the first forward). The guard stays on each BN as the backstop for later shapes.
+    """
 
     priority = 'VERY_LOW'
 
     def before_train(self, runner) -> None:
+        from mmengine.dist import get_world_size
         from mmengine.model import is_model_wrapper
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         guard_batch_norm(model)
+        loader = runner.train_dataloader
+        if per_process_batch_size(loader) != 1:
+            return
+        if get_world_size() > 1 and any(isinstance(m, nn.SyncBatchNorm)
+                                        for m in model.modules()):
+            return
+        dry_run(model, loader.collate_fn([loader.dataset[0]]))

@@ -179,6 +179,99 @@ def test_train_tool_fails_before_any_update_at_batch_one(cityscapes_root, tmp_pa
     line = one_line_error(proc)
     assert 'decode_head.image_pool.bn' in line and 'batch of at least 2' in line
     assert 'Iter(train)' not in proc.stdout + proc.stderr
+    assert not list(tmp_path.rglob('*.pth'))
+
+
+def _batch_one_cfg(path, work_dir, cityscapes_root, coco_set):
+    """A head config at one image per process on the fixture data (as tools/train.py runs
+    it), two iterations, no validation."""
+    from mnv3_plugin.apis import load_config
+    cfg = load_config(str(path))
+    if 'detection' in str(path):
+        root, meta = str(coco_set.root), dict(classes=coco_set.classes)
+        cfg.model.bbox_head.num_classes = len(coco_set.classes)
+        cfg.train_dataloader.dataset.dataset.update(
+            data_root=root, ann_file='annotations/instances_train.json',
+            data_prefix=dict(img='train/'), metainfo=meta)
+    else:
+        cfg.train_dataloader.dataset.data_root = str(cityscapes_root)
+    cfg.train_dataloader.update(batch_size=1, num_workers=0, persistent_workers=False)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=100)
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.test_cfg = cfg.test_dataloader = cfg.test_evaluator = None
+    cfg.param_scheduler = []
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
+    cfg.work_dir, cfg.log_level = str(work_dir), 'WARNING'
+    return cfg
+
+
+class _Watch:
+    """Records the model's buffers when training starts and which iterations ran."""
+
+    def __init__(self):
+        from mmengine.hooks import Hook
+
+        watch = self
+
+        class Snapshot(Hook):
+            priority = 'HIGHEST'  # before BatchNormCheckHook
+
+            def before_train(self, runner):
+                watch.start = {k: v.clone() for k, v in runner.model.state_dict().items()}
+
+        class Iterations(Hook):
+            priority = 'LOWEST'  # after BatchNormCheckHook
+
+            def before_train_iter(self, runner, batch_idx, data_batch=None):
+                if batch_idx == 0:
+                    watch.first = {k: v.clone() for k, v in runner.model.state_dict().items()}
+                watch.iters.append(batch_idx)
+
+        self.start, self.first, self.iters = None, None, []
+        self.hooks = [Snapshot(), Iterations()]
+
+
+BATCH_ONE = {  # one config per head: R-ASPP and SSDLite cannot train at batch 1, LR-ASPP can
+    'raspp-f256_v3large_w100_os16_cityscapes': 'decode_head.image_pool.bn',
+    'ssdlite_v3large-rf2_w100_r320_coco': 'neck.extra_layers',
+    'lraspp_v3large_os16_cityscapes': None,
+}
+
+
+@pytest.mark.parametrize('name', BATCH_ONE)
+def test_batch_one_fails_before_the_first_iteration_or_trains(name, tmp_path, cityscapes_root,
+                                                              coco_set):
+    """At one image per process, tools/train.py's BatchNormCheckHook runs one real training
+    sample through the model before the first iteration: R-ASPP and SSDLite stop there with
+    the one-line error, with no iteration run, no checkpoint written and every BN statistic as
+    it was; LR-ASPP trains, its first iteration starting from the untouched model."""
+    from mmengine.runner import Runner
+
+    from mnv3_plugin.batch_check import BatchNormBatchError, BatchNormCheckHook
+    path = next(ROOT.glob(f'configs/*/{name}.py'))
+    runner = Runner.from_cfg(_batch_one_cfg(path, tmp_path, cityscapes_root, coco_set))
+    runner.register_hook(BatchNormCheckHook())
+    watch = _Watch()
+    for hook in watch.hooks:
+        runner.register_hook(hook)
+    layer = BATCH_ONE[name]
+    if layer is None:
+        runner.train()
+        assert watch.iters == [0, 1]
+        for key, value in watch.start.items():  # the dry run left no trace
+            assert torch.equal(watch.first[key], value), key
+        assert list(tmp_path.rglob('*.pth'))  # and it saves as usual
+        return
+    with pytest.raises(BatchNormBatchError) as info:
+        runner.train()
+    message = str(info.value)
+    assert layer in message and 'batch of at least 2 per process' in message
+    assert '\n' not in message
+    assert watch.iters == [] and not list(tmp_path.rglob('*.pth'))
+    now = runner.model.state_dict()
+    for key, value in watch.start.items():
+        assert torch.equal(now[key], value), key
+    assert runner.model.training  # modes restored (the loop had not switched them yet)
 
 
 # -- input channels: every backbone, and 3-channel weights adapt on loading -------------------
