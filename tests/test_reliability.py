@@ -360,9 +360,8 @@ def _classifier(**backbone):
 
     from mnv3_plugin.models.classifier import classifier_cfg
     init_default_scope('mmpretrain')  # other tests here build mmseg/mmdet models
-    head_act = MobileNetV3(**backbone, init_cfg=None).head_act_cfg  # ReLU for the minimal archs
-    return MODELS.build(classifier_cfg(dict(type='mnv3_plugin.MobileNetV3', **backbone),
-                                       act_cfg=head_act)).eval()
+    # classifier_cfg takes the head's activation from the backbone (ReLU for the minimal archs)
+    return MODELS.build(classifier_cfg(dict(type='mnv3_plugin.MobileNetV3', **backbone))).eval()
 
 
 def _randomize_bn(model):

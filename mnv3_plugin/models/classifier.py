@@ -6,6 +6,7 @@ on the pooled vector is a 1x1 conv); networks whose classifier is a single FC (M
 MnasNet, MobileNetV1) use ``LinearClsHead``. Nothing is rewritten: the wrapper only fills the
 head's widths from the backbone.
 """
+import copy
 from typing import Optional
 
 from mmpretrain.models import ImageClassifier as _ImageClassifier
@@ -58,8 +59,9 @@ class ImageClassifier(_ImageClassifier):
 def classifier_cfg(backbone: dict, num_classes: int = 1000, **head_kwargs) -> dict:
     """Config of the Section 5.1 classifier around a plugin backbone.
 
-    The head is a ``StackedLinearClsHead`` (dropout 0.2, h-swish) when the backbone's classifier
-    has a hidden 1x1 conv (``head_channels > 0``: MobileNetV3), else a ``LinearClsHead``.
+    The head is a ``StackedLinearClsHead`` (dropout 0.2, the backbone's ``head_act_cfg``: h-swish,
+    ReLU for the minimalistic archs) when the backbone's classifier has a hidden 1x1 conv
+    (``head_channels > 0``: MobileNetV3), else a ``LinearClsHead``.
 
     Args:
         backbone: backbone config (``type='mnv3_plugin.MobileNetV3'`` ...).
@@ -67,10 +69,10 @@ def classifier_cfg(backbone: dict, num_classes: int = 1000, **head_kwargs) -> di
         **head_kwargs: overrides of the head config (e.g. ``dropout_rate=0.0``); the head's
             widths come from the backbone (its ``head_channels`` option sets the hidden one).
     """
-    width = MODELS.build(dict(backbone)).head_channels
-    if width:
+    module = MODELS.build(dict(backbone))
+    if module.head_channels:
         head = dict(type='StackedLinearClsHead', num_classes=num_classes, dropout_rate=0.2,
-                    act_cfg=dict(type='mnv3_plugin.HSwish'))
+                    act_cfg=copy.deepcopy(module.head_act_cfg))
     else:
         head = dict(type='LinearClsHead', num_classes=num_classes)
     head.update(head_kwargs)

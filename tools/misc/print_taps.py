@@ -23,7 +23,8 @@ def parse_args():
     parser.add_argument('config', nargs='?', help='a config whose model has a plugin backbone')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config')
-    parser.add_argument('--arch', help="an arch: large, small, v2, a1, v1")
+    parser.add_argument('--arch', help='an arch of a plugin backbone, e.g. large, small, '
+                        'large_minimal, v2, a1, v1 (an unknown one lists them all)')
     parser.add_argument('--type', help='the backbone class (default: the one with --arch, '
                         'MobileNetV3 for large/small)')
     parser.add_argument('--widen-factor', type=float)
