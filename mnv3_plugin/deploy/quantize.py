@@ -395,37 +395,35 @@ class QuantizationRunner(Runner):
     def build_model(self, model):
         model = super().build_model(model)
         settings = self._settings()
-        _nncf()
         source = self._load_from
         if source is None and self._resume:
             from mmengine.runner import find_latest_checkpoint
             source = find_latest_checkpoint(self.work_dir)
         meta = read_checkpoint_meta(source)
         if meta is not None and NNCF_CONFIG_KEY in meta:
+            _nncf()
             self.logger.info(f'int8: restoring NNCF quantizers from {source}')
-            model = restore_quantized(model, meta[NNCF_CONFIG_KEY])
+            return restore_quantized(model, meta[NNCF_CONFIG_KEY])
+        fp32 = settings.checkpoint
+        if self._load_from is not None and not self._resume:
+            # an fp32 load_from (tools/test.py CONFIG FP32_CKPT) wins over the config's
+            # default; consumed here: these are the weights before PTQ
+            fp32, self._load_from = self._load_from, None
+        if fp32 is not None and not osp.isfile(fp32):
+            raise QuantizationConfigError(
+                f'int8 {settings.method}: the fp32 checkpoint {fp32} (the weights to quantize) '
+                'does not exist; train the fp32 config first or pass yours (tools/test.py '
+                'CONFIG FP32_CKPT, or --cfg-options quantization.checkpoint=FP32_CKPT)')
+        _nncf()
+        if fp32 is not None:
+            from .model import load_checkpoint
+            load_checkpoint(model, fp32, 'the int8 config\'s model')
+            self.logger.info(f'int8: fp32 weights from {fp32}')
         else:
-            fp32 = settings.checkpoint
-            if self._load_from is not None and not self._resume:
-                # an fp32 load_from (tools/test.py CONFIG FP32_CKPT) wins over the config's
-                # default; consumed here: these are the weights before PTQ
-                fp32, self._load_from = self._load_from, None
-            if fp32 is not None:
-                if not osp.isfile(fp32):
-                    raise QuantizationConfigError(
-                        f'int8 {settings.method}: the fp32 checkpoint {fp32} (the weights to '
-                        'quantize) does not exist; train the fp32 config first or pass yours '
-                        '(tools/test.py CONFIG FP32_CKPT, or --cfg-options '
-                        'quantization.checkpoint=FP32_CKPT)')
-                from .model import load_checkpoint
-                load_checkpoint(model, fp32, 'the int8 config\'s model')
-                self.logger.info(f'int8: fp32 weights from {fp32}')
-            else:
-                self.logger.warning('int8: no fp32 checkpoint (quantization.checkpoint or '
-                                    'load_from): quantizing the initial weights')
-                model.init_weights()
-            model = self._calibrate(model, settings)
-        return model
+            self.logger.warning('int8: no fp32 checkpoint (quantization.checkpoint or '
+                                'load_from): quantizing the initial weights')
+            model.init_weights()
+        return self._calibrate(model, settings)
 
     def _settings(self) -> QuantizationSettings:
         """The config's ``quantization``, checked, also against its train loop.
