@@ -43,6 +43,25 @@ e.g. ``v3large-timmrecipe_w100_r224_imagenet``) states only, besides Name, Confi
 and the loader gives it its row's ``Paper`` block (no ``Also In``: it is not a row of its own),
 ``Ours`` and ``Known Gaps``. A row has one config (entries without ``Variant Of``); recipe
 siblings are listed beside it.
+
+An int8 config (the row's network quantized to 8 bits, ``-int8`` in its name) names its fp32
+row with ``Int8 Of`` instead::
+
+        Int8 Of: v3large_w100_r224_imagenet          # the fp32 row's config name
+        Paper:                                       # only where the paper prints the
+          Table: '4'                                 # quantized network (Table 4): a row of
+          Row: V3-Large 1.0                          # that table
+          Results: {Top-1: 73.8, P-1 (ms): 44, P-2 (ms): 42.5, P-3 (ms): 31.7}
+        Reproduced: {...}                            # optional, as above: a public int8
+                                                     # result of the same recipe
+
+It takes its row's ``Ours`` (the int8 network has the fp32 network's params and MAdds). With a
+``Paper`` block of its own it is a row of that table, and its ``Ours`` items keep no ``Paper
+Columns`` (Table 4 prints no counts: nothing to compare) and it takes no ``Known Gaps``.
+Without one (an int8 config beyond the paper, e.g. of Table 7 row 8) it takes the row's
+``Paper`` block (no ``Also In``), ``Ours`` and ``Known Gaps`` like a recipe sibling, is listed
+beside its row, and the loader marks it ``Beyond Paper: true``. :func:`is_row` tells the paper's
+rows from the entries listed beside them.
 ``Ours`` is kept equal to :func:`mnv3_plugin.analysis.config_complexity` by
 tests/test_metafile.py, which also compares each number with the paper column its
 ``Paper Columns`` names (within the task's tolerance) unless that column is a Known Gap.
@@ -57,6 +76,8 @@ INDEX = ROOT / 'configs' / 'metafile.yml'
 TASKS = ('Image Classification', 'Semantic Segmentation', 'Object Detection')
 REQUIRED = ('Name', 'Config', 'Task', 'Paper', 'Ours')
 COUNT_KEYS = ('Params (M)', 'MAdds (M)', 'MAdds (B)')
+# keys naming the row an entry is listed beside (a recipe sibling; an int8 config)
+OF_KEYS = ('Variant Of', 'Int8 Of')
 UNITS = {'Params (M)': 1e6, 'MAdds (M)': 1e6, 'MAdds (B)': 1e9}
 
 
@@ -80,23 +101,40 @@ def load_models(index: Union[str, Path] = INDEX) -> List[dict]:
         for entry in (yaml.safe_load(path.read_text()) or {}).get('Models', []):
             models.append(entry)
             sources.append(path)
-    rows = {e.get('Name'): e for e in models if 'Variant Of' not in e}
+    rows = {e.get('Name'): e for e in models if not set(e) & set(OF_KEYS)}
     _inherit_rows(models, rows)
     for entry, path in zip(models, sources):
         _validate(entry, path)
-        if 'Variant Of' in entry and entry['Variant Of'] not in rows:
-            raise MetafileError(f'{path}: {entry["Name"]}: Variant Of {entry["Variant Of"]!r} '
-                                'is not a row entry')
+        keys = [k for k in OF_KEYS if k in entry]
+        if len(keys) > 1:
+            raise MetafileError(f'{path}: {entry["Name"]}: give one of {keys}')
+        if keys and entry[keys[0]] not in rows:
+            raise MetafileError(f'{path}: {entry["Name"]}: {keys[0]} {entry[keys[0]]!r} is not '
+                                'a row entry')
     return models
 
 
+def is_row(entry: dict) -> bool:
+    """Whether an entry is a row of its paper table (not a recipe sibling, nor an int8 config
+    beyond the paper)."""
+    return 'Variant Of' not in entry and not entry.get('Beyond Paper')
+
+
 def _inherit_rows(models: List[dict], rows: Dict[str, dict]) -> None:
-    """A recipe sibling (``Variant Of``) takes its row's Paper block (without ``Also In``), Ours
-    and Known Gaps: the network and the printed row are stated once, on the row."""
+    """A recipe sibling (``Variant Of``) or an int8 config beyond the paper (``Int8 Of``
+    without a Paper block) takes its row's Paper block (without ``Also In``), Ours and Known
+    Gaps; an int8 row of a paper table (``Int8 Of`` with its own Paper block) takes the row's Ours
+    only, without Paper Columns. The network and the printed row are stated once, on the row."""
     for e in models:
-        row = rows.get(e.get('Variant Of'))
+        row = rows.get(e.get('Variant Of') or e.get('Int8 Of'))
         if row is None:
             continue
+        if 'Int8 Of' in e and 'Paper' in e:
+            e.setdefault('Ours', [{k: v for k, v in item.items() if k != 'Paper Columns'}
+                                  for item in row['Ours']])
+            continue
+        if 'Int8 Of' in e:
+            e['Beyond Paper'] = True
         e.setdefault('Paper', {k: v for k, v in row['Paper'].items() if k != 'Also In'})
         e.setdefault('Ours', row['Ours'])
         if row.get('Known Gaps'):
@@ -105,7 +143,7 @@ def _inherit_rows(models: List[dict], rows: Dict[str, dict]) -> None:
 
 def _validate_reproduced(entry: dict, source: Path) -> None:
     name, rep = entry.get('Name'), entry.get('Reproduced')
-    if ('Variant Of' in entry) != (rep is not None):
+    if ('Variant Of' in entry) != (rep is not None) and 'Int8 Of' not in entry:
         raise MetafileError(f'{source}: {name}: a recipe sibling needs both Variant Of and '
                             'Reproduced')
     if rep is None:
@@ -124,7 +162,7 @@ def _validate_reproduced(entry: dict, source: Path) -> None:
                             f"'owner/repository/path' (or a list of them), got {rep['Source']}")
     if not (isinstance(rep['Recipe'], str) and rep['Recipe'].strip()):
         raise MetafileError(f'{source}: {name}: Reproduced Recipe must be a one-line summary')
-    if 'Also In' in entry['Paper']:
+    if 'Also In' in entry['Paper'] and 'Variant Of' in entry:
         raise MetafileError(f'{source}: {name}: a recipe sibling has no Also In (its row has)')
 
 
@@ -182,10 +220,11 @@ def find(name_or_config: str, models: Optional[List[dict]] = None) -> Optional[d
 def by_table(table: str, models: Optional[List[dict]] = None,
              recipes: bool = False) -> List[dict]:
     """Entries of one paper table (e.g. '3', '7', 'Figure 7'), in file order: one per row, and
-    with ``recipes`` also the recipe siblings (entries with ``Variant Of``)."""
+    with ``recipes`` also the entries listed beside a row (recipe siblings, int8 configs beyond
+    the paper; :func:`is_row`)."""
     return [e for e in (models if models is not None else load_models())
             if str(table) in (str(e['Paper']['Table']), *map(str, e['Paper'].get('Also In', [])))
-            and (recipes or 'Variant Of' not in e)]
+            and (recipes or is_row(e))]
 
 
 def group_by_table(models: Optional[List[dict]] = None) -> Dict[str, List[dict]]:

@@ -9,20 +9,22 @@ row and adds them)::
     runner_type = 'mnv3_plugin.QuantizationRunner'
     quantization = dict(
         method='qat',                 # or 'ptq'
-        checkpoint='fp32.pth',        # the fp32 weights to quantize (else ``load_from``)
+        checkpoint='fp32.pth',        # the fp32 weights (an fp32 ``load_from`` wins)
         calib_dataloader='train_dataloader',  # PTQ calibrates on this loader of the config
         subset_size=300,              # images for the quantizers' ranges (NNCF's default)
         preset='performance',         # NNCF preset: symmetric activations and weights
-        freeze_bn_after=None,         # QAT: iteration after which BN statistics stop updating
-        freeze_quantizers_after=None, # QAT: iteration after which quantizer ranges stop training
+        by_epoch=False,               # the two counts below in epochs (True) or iterations
+        freeze_bn_after=None,         # QAT: iterations (epochs) after which BN statistics freeze
+        freeze_quantizers_after=None, # QAT: ... after which quantizer ranges stop training
     )
 
 :class:`QuantizationRunner` (``tools/train.py`` and ``tools/test.py`` build it through
 ``runner_type``) builds the fp32 model, loads the fp32 weights, calibrates NNCF's quantizers on
 batches of the config's own dataloader (``nncf.quantize``) and hands the fake-quantized model to
 the loop: QAT is PTQ followed by fine-tuning (NNCF's QAT recipe). BN statistics and quantizer
-ranges are frozen after configurable iterations, as torchvision's quantization recipe does
-(``--num-batch-norm-update-epochs``, ``--num-observer-update-epochs``). Checkpoints carry NNCF's
+ranges are frozen after configurable iterations or epochs (``by_epoch``), as torchvision's
+quantization recipe does (``--num-batch-norm-update-epochs``, ``--num-observer-update-epochs`` in
+pytorch/vision references/classification/train_quantization.py). Checkpoints carry NNCF's
 quantizer layout (``nncf.torch.get_config``) in ``meta['nncf_config']``, so an int8 checkpoint
 resumes (``--resume``) and tests (``tools/test.py``) with its quantizers restored
 (``nncf.torch.load_from_config``), without calibrating again.
@@ -69,16 +71,20 @@ class QuantizationSettings:
 
     Attributes:
         method: 'ptq' (calibrate only) or 'qat' (calibrate, then train with fake quantization).
-        checkpoint: fp32 weights to quantize; default: the runner's ``load_from`` when that is
-            an fp32 checkpoint.
+        checkpoint: the fp32 weights to quantize (an int8 config of a row names the file its
+            row's training writes, ``work_dirs/{row}/epoch_{max_epochs}.pth``). An fp32
+            ``load_from`` (``tools/test.py CONFIG FP32_CKPT``) takes precedence; a path that is
+            not a file fails with one line; None quantizes the initial weights (a warning).
         calib_dataloader: the config's dataloader whose batches calibrate the ranges.
         subset_size: number of images used for calibration.
         preset: NNCF ``QuantizationPreset``: 'performance' (symmetric) or 'mixed'.
         fast_bias_correction: NNCF's fast bias correction after PTQ.
-        freeze_bn_after: QAT iteration from which BN layers stay in eval mode (their running
-            statistics frozen); None never freezes.
-        freeze_quantizers_after: QAT iteration from which the quantizers' ranges get no more
-            gradient updates; None never freezes.
+        by_epoch: whether ``freeze_bn_after`` and ``freeze_quantizers_after`` count epochs
+            (mmengine's ``EpochBasedTrainLoop``) or iterations (the default).
+        freeze_bn_after: QAT iterations (epochs) completed after which BN layers stay in eval
+            mode (their running statistics frozen); 0 freezes from the start, None never.
+        freeze_quantizers_after: QAT iterations (epochs) completed after which the quantizers'
+            ranges get no more gradient updates; None never freezes.
         ignored_scope: NNCF ``IgnoredScope`` arguments (names, patterns, types) of operations
             to leave in float.
     """
@@ -88,6 +94,7 @@ class QuantizationSettings:
     subset_size: int = 300
     preset: str = 'performance'
     fast_bias_correction: bool = True
+    by_epoch: bool = False
     freeze_bn_after: Optional[int] = None
     freeze_quantizers_after: Optional[int] = None
     ignored_scope: Optional[dict] = None
@@ -118,6 +125,12 @@ class QuantizationSettings:
                                           f"'mixed', got {settings.preset!r}")
         if settings.subset_size < 1:
             raise QuantizationConfigError('quantization.subset_size must be at least 1')
+        for key in ('freeze_bn_after', 'freeze_quantizers_after'):
+            value = getattr(settings, key)
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise QuantizationConfigError(f'quantization.{key} must be a count of '
+                                              f'{"epochs" if settings.by_epoch else "iterations"}'
+                                              f' (an int >= 0) or None, got {value!r}')
         return settings
 
 
@@ -306,21 +319,37 @@ def calibrate(model: nn.Module, cfg, settings: QuantizationSettings,
 
 
 class QuantizationHook(Hook):
-    """Freezes BN statistics and quantizer ranges after configurable iterations (torchvision's
-    recipe), and records NNCF's quantizer layout in every checkpoint.
+    """Freezes BN statistics and quantizer ranges after configurable iterations or epochs
+    (torchvision's recipe), and records NNCF's quantizer layout in every checkpoint.
+
+    torchvision's ``train_quantization.py`` trains epoch ``e`` (0-based), then disables the
+    observers if ``e >= --num-observer-update-epochs`` and freezes BN statistics if
+    ``e >= --num-batch-norm-update-epochs``: with its defaults 4 and 3, observers update during
+    5 epochs and BN statistics during 4. Here a count N means "frozen once N epochs (iterations)
+    are completed", so torchvision's recipe is ``freeze_quantizers_after=5, freeze_bn_after=4``
+    with ``by_epoch=True``.
 
     Args:
-        freeze_bn_after: iteration from which every BN layer stays in eval mode.
-        freeze_quantizers_after: iteration from which quantizer parameters get no gradient.
+        freeze_bn_after: epochs (iterations) completed from which every BN layer stays in eval
+            mode; 0 freezes from the start; None never freezes.
+        freeze_quantizers_after: epochs (iterations) completed from which quantizer parameters
+            get no gradient; None never freezes.
+        by_epoch: whether the counts are epochs (``runner.epoch``) or iterations
+            (``runner.iter``).
     """
 
     priority = 'NORMAL'
 
     def __init__(self, freeze_bn_after: Optional[int] = None,
-                 freeze_quantizers_after: Optional[int] = None):
+                 freeze_quantizers_after: Optional[int] = None, by_epoch: bool = False):
         self.freeze_bn_after = freeze_bn_after
         self.freeze_quantizers_after = freeze_quantizers_after
+        self.by_epoch = by_epoch
         self.quantizers_frozen = False
+
+    def _done(self, runner) -> int:
+        """Epochs (or iterations) completed before the current iteration."""
+        return runner.epoch if self.by_epoch else runner.iter
 
     @staticmethod
     def _model(runner) -> nn.Module:
@@ -329,17 +358,19 @@ class QuantizationHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
         model = self._model(runner)
-        if self.freeze_bn_after is not None and runner.iter >= self.freeze_bn_after:
+        done = self._done(runner)
+        if self.freeze_bn_after is not None and done >= self.freeze_bn_after:
             # the loop calls model.train() every epoch: re-apply each iteration
             for m in model.modules():
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.eval()
         if (self.freeze_quantizers_after is not None and not self.quantizers_frozen
-                and runner.iter >= self.freeze_quantizers_after):
+                and done >= self.freeze_quantizers_after):
             for q in quantizers(model):
                 q.disable_gradients()
             self.quantizers_frozen = True
-            runner.logger.info(f'quantizer ranges frozen at iteration {runner.iter}')
+            runner.logger.info(f'quantizer ranges frozen at iteration {runner.iter}'
+                               + (f' (epoch {runner.epoch + 1})' if self.by_epoch else ''))
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         model = self._model(runner)
@@ -363,30 +394,52 @@ class QuantizationRunner(Runner):
 
     def build_model(self, model):
         model = super().build_model(model)
-        settings = QuantizationSettings.from_cfg(self.cfg.get('quantization'))
-        _nncf()
+        settings = self._settings()
         source = self._load_from
         if source is None and self._resume:
             from mmengine.runner import find_latest_checkpoint
             source = find_latest_checkpoint(self.work_dir)
         meta = read_checkpoint_meta(source)
         if meta is not None and NNCF_CONFIG_KEY in meta:
+            _nncf()
             self.logger.info(f'int8: restoring NNCF quantizers from {source}')
-            model = restore_quantized(model, meta[NNCF_CONFIG_KEY])
+            return restore_quantized(model, meta[NNCF_CONFIG_KEY])
+        fp32 = settings.checkpoint
+        if self._load_from is not None and not self._resume:
+            # an fp32 load_from (tools/test.py CONFIG FP32_CKPT) wins over the config's
+            # default; consumed here: these are the weights before PTQ
+            fp32, self._load_from = self._load_from, None
+        if fp32 is not None and not osp.isfile(fp32):
+            raise QuantizationConfigError(
+                f'int8 {settings.method}: the fp32 checkpoint {fp32} (the weights to quantize) '
+                'does not exist; train the fp32 config first or pass yours (tools/test.py '
+                'CONFIG FP32_CKPT, or --cfg-options quantization.checkpoint=FP32_CKPT)')
+        _nncf()
+        if fp32 is not None:
+            from .model import load_checkpoint
+            load_checkpoint(model, fp32, 'the int8 config\'s model')
+            self.logger.info(f'int8: fp32 weights from {fp32}')
         else:
-            fp32 = settings.checkpoint
-            if fp32 is None and self._load_from is not None and not self._resume:
-                fp32, self._load_from = self._load_from, None  # consumed: weights before PTQ
-            if fp32 is not None:
-                from .model import load_checkpoint
-                load_checkpoint(model, fp32, 'the int8 config\'s model')
-                self.logger.info(f'int8: fp32 weights from {fp32}')
-            else:
-                self.logger.warning('int8: no fp32 checkpoint (quantization.checkpoint or '
-                                    'load_from): quantizing the initial weights')
-                model.init_weights()
-            model = self._calibrate(model, settings)
-        return model
+            self.logger.warning('int8: no fp32 checkpoint (quantization.checkpoint or '
+                                'load_from): quantizing the initial weights')
+            model.init_weights()
+        return self._calibrate(model, settings)
+
+    def _settings(self) -> QuantizationSettings:
+        """The config's ``quantization``, checked, also against its train loop.
+
+        Raises:
+            QuantizationConfigError: a bad setting, or ``by_epoch`` with an iteration loop.
+        """
+        settings = QuantizationSettings.from_cfg(self.cfg.get('quantization'))
+        train_cfg = self.cfg.get('train_cfg') or {}
+        if settings.by_epoch and (train_cfg.get('type') == 'IterBasedTrainLoop'
+                                  or train_cfg.get('by_epoch') is False):
+            raise QuantizationConfigError(
+                'quantization.by_epoch=True needs an epoch-based train loop; this config trains '
+                'by iterations: give freeze_bn_after / freeze_quantizers_after in iterations '
+                'with by_epoch=False')
+        return settings
 
     def _init_model_weights(self) -> None:
         """Nothing to initialise: the weights were loaded (or initialised) before quantization,
@@ -397,9 +450,9 @@ class QuantizationRunner(Runner):
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         super().register_hooks(default_hooks, custom_hooks)
-        settings = QuantizationSettings.from_cfg(self.cfg.get('quantization'))
+        settings = self._settings()
         self.register_hook(QuantizationHook(settings.freeze_bn_after,
-                                            settings.freeze_quantizers_after))
+                                            settings.freeze_quantizers_after, settings.by_epoch))
 
 
 # -- export to OpenVINO IR -------------------------------------------------------------------

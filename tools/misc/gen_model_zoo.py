@@ -33,7 +33,10 @@ SSDLite on V3-Large with RF2 at width 1.0 and input 320;
 variants (`-relu`, `-hswish16`, `-noopt`). A public reproduction's recipe on a row's network is
 a variant naming its source: `-tvrecipe` (torchvision's references), `-timmrecipe` (timm's
 documented hparams), `-mmsegrecipe` (mmsegmentation's config); their entries list the row they
-train ("recipe of") and the published result, with its source, under "Public recipes". The
+train ("recipe of") and the published result, with its source, under "Public recipes". `-int8`
+is the row's network quantized to 8 bits (NNCF, `runner_type='mnv3_plugin.QuantizationRunner'`):
+Table 4's rows (`v3large-int8_w100_r224_imagenet`, "int8 of" their Table 3 row) and, beyond the
+paper, int8 configs listed beside their fp32 row. The
 headline config
 `lraspp_v3large_os16_cityscapes` keeps the name it was published under (in the scheme:
 `lraspp_v3large-rf2_w100_os16_cityscapes`).
@@ -136,8 +139,13 @@ def render(models):
             row = fmt(e['Paper']['Row'])
             if 'Variant Of' in e:
                 row += f' (recipe of `{e["Variant Of"]}`)'
+            if 'Int8 Of' in e:
+                row += (f' (int8 of `{e["Int8 Of"]}`'
+                        + (', beyond the paper)' if e.get('Beyond Paper') else ')'))
             cells = [f'[{e["Name"]}](../{e["Config"]})', row]
-            cells += [fmt(results[c]) if c in results else '' for c in paper_cols]
+            # an int8 config beyond the paper has no printed numbers (its row's are fp32)
+            shown = {} if e.get('Beyond Paper') else results
+            cells += [fmt(shown[c]) if c in shown else '' for c in paper_cols]
             ours = ours_cells(e)
             cells += [ours.get(c, '') for c in ours_cols]
             lines.append('| ' + ' | '.join(cells) + ' |')
