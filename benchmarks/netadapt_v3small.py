@@ -18,8 +18,9 @@
 5. trains the adapted config for one epoch with tools/train.py (it is a normal config);
 6. prints and writes ``results.json`` and ``results.md``.
 
-Everything runs on one thread (the paper's latency protocol). Under 20 minutes on 2 cores
-with the defaults. Re-running resumes the search from its work dir.
+Everything runs on one thread (the paper's latency protocol). With the defaults it used 6.5
+minutes of CPU time in all its processes (23 minutes of wall time on 2 cores shared with other
+jobs at load 6-8; docs/search.md has the run). Re-running resumes the search from its work dir.
 """
 import argparse
 import json

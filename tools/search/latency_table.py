@@ -6,7 +6,8 @@
 
 For each config: the network's latency measured directly (Section 6.1.2 protocol: one thread,
 batch 1, warm-up, median; the smallest of --repeats medians), the sum of its blocks' table
-entries (NetAdapt's estimate) and its error, and, with --calibrate-on, the sum corrected by a
+entries (NetAdapt's estimate, less the backend's per-call overhead for all parts but one) and
+its error, and, with --calibrate-on, the sum corrected by a
 factor (direct ~= scale x sum) fitted on *those* networks, and its error. Entries missing
 from the table are measured and the table (with the calibration) is saved, by default to
 work_dirs/netadapt/latency_lut_<backend>.json. On onnxruntime and openvino the network is exported
