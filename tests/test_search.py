@@ -280,13 +280,14 @@ def test_lookup_table_caches_sums_and_refuses_other_conditions(small_cfg, tmp_pa
     assert keys[5] == keys[6] and keys[10] == keys[11] and len(set(keys)) == 12
     assert keys[4].startswith('bneck k5 s2 d1 24>96>40 se24 HS @8x8 #')
     total = lut.network_ms(model, (64, 64))
-    assert lut.measured == 12 and total == pytest.approx(
-        sum(lut.entries[k] for k in keys))
+    # 12 blocks and the per-call overhead, paid once by the network, not by each of 14 parts
+    assert lut.measured == 13 and total == pytest.approx(
+        sum(lut.entries[lut.key(k)] for k in keys) - 13 * lut.call_ms())
     lut.network_ms(model, (64, 64))
-    assert lut.measured == 12  # nothing measured twice
+    assert lut.measured == 13  # nothing measured twice
     narrower = build_model(small_cfg, row_widths=dict(exp={4: 64}))
     lut.network_ms(narrower, (64, 64))
-    assert lut.measured == 13  # only the changed block
+    assert lut.measured == 14  # only the changed block
     lut.save()
     again = BlockLUT(path, runs=3, warmup=1)
     assert again.entries == lut.entries
@@ -298,6 +299,65 @@ def test_lookup_table_caches_sums_and_refuses_other_conditions(small_cfg, tmp_pa
         BlockLUT(path)
     with pytest.raises(ValueError, match="backend 'tensorrt' is not available"):
         BlockLUT(None, backend='tensorrt')
+
+
+def tiny_block():
+    """A conv-BN-h-swish block with non-trivial BN, on a (1, 8, 8, 8) input."""
+    torch.manual_seed(0)
+    block = torch.nn.Sequential(torch.nn.Conv2d(8, 16, 3, padding=1, bias=False),
+                                torch.nn.BatchNorm2d(16), torch.nn.Hardswish())
+    return randomize_bn(block).eval()
+
+
+@pytest.mark.parametrize('backend', ['torch', 'onnxruntime', 'openvino'])
+def test_backends_run_the_block_and_time_it(backend):
+    """Each backend runs what the module computes (on a runtime: exported alone by
+    mnv3_plugin.deploy, BN folded) and times it in positive ms."""
+    from mnv3_plugin.search.latency import get_backend, measure_module
+    block, x = tiny_block(), torch.randn(1, 8, 8, 8)
+    out = get_backend(backend)(block, x, lambda m, t: m(t), 1)()
+    out = out[0] if isinstance(out, (list, tuple)) else out
+    with torch.no_grad():
+        assert torch.allclose(out.float(), block(x), atol=1e-4)
+    assert measure_module(block, (1, 8, 8, 8), backend, warmup=1, runs=3) > 0
+
+
+def test_lookup_table_keys_include_the_backend(tmp_path):
+    block, path = tiny_block(), str(tmp_path / 'lut.json')
+    cpu = BlockLUT(path, 'torch', warmup=1, runs=3)
+    ms = cpu.lookup(cpu.key('tiny'), block, (1, 8, 8, 8))
+    cpu.save()
+    ort = BlockLUT(path, 'onnxruntime', warmup=1, runs=3)  # the same file, another backend
+    assert ort.key('tiny') != cpu.key('tiny') and ort.key('tiny').startswith('onnxruntime')
+    assert ort.entries == {cpu.key('tiny'): ms}  # torch's entry is not onnxruntime's
+    ort.lookup(ort.key('tiny'), block, (1, 8, 8, 8))
+    assert ort.measured == 1
+    ort.save()
+    data = json.loads(Path(path).read_text())
+    assert set(data['entries']) == {'torch | tiny', 'onnxruntime | tiny'}
+    again = BlockLUT(path, 'torch')
+    assert again.lookup(again.key('tiny'), block, (1, 8, 8, 8)) == ms and again.measured == 0
+    data['versions']['onnxruntime'] = '0.1'  # measured with another runtime version
+    Path(path).write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="other conditions.*onnxruntime"):
+        BlockLUT(path, 'onnxruntime')
+
+
+def test_a_missing_runtime_is_a_one_line_error(monkeypatch, tmp_path):
+    from mnv3_plugin.search.latency import get_backend
+    monkeypatch.setitem(sys.modules, 'openvino', None)  # import openvino now fails
+    with pytest.raises(ValueError) as e:
+        get_backend('openvino')
+    assert "needs the Python package(s) openvino" in str(e.value)
+    assert 'requirements/deploy.txt' in str(e.value) and '\n' not in str(e.value)
+    hide = ("import runpy, sys; sys.modules['openvino'] = None; sys.argv = sys.argv[1:]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')")
+    proc = run([PY, '-c', hide, 'tools/search/latency_table.py', SMALL, '--backend',
+                'openvino', '--lut', tmp_path / 'lut.json'])
+    assert proc.returncode != 0 and 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        "error: latency backend 'openvino' needs the Python package(s) openvino")
+    assert not (tmp_path / 'lut.json').exists()
 
 
 # -- reward (item 4) --------------------------------------------------------------------------
@@ -527,4 +587,30 @@ def test_latency_table_tool_reports_the_error(tmp_path):
     direct, table, error = line.split()[2:5]
     assert float(error.rstrip('%')) == pytest.approx(
         100 * (float(table) - float(direct)) / float(direct), abs=0.2)
-    assert len(json.loads(lut.read_text())['entries']) == 12
+    assert len(json.loads(lut.read_text())['entries']) == 12 + 1  # and the call overhead
+
+
+def test_fixture_parameters_make_a_harder_set_and_keep_the_default(tmp_path):
+    """The benchmark's fixture: more classes crossing forms and colours, smaller shapes, more
+    noise; the defaults write exactly what they wrote before the parameters existed."""
+    from mnv3_plugin.testing import SHAPE_CLASSES, make_imagenet, shape_classes
+    plain = make_imagenet(tmp_path / 'a', 8, 0, size=(32, 32), seed=1)
+    explicit = make_imagenet(tmp_path / 'b', 8, 0, size=(32, 32), seed=1, num_classes=4,
+                             scale=(0.2, 0.32), noise=6)
+    assert plain.classes == explicit.classes == SHAPE_CLASSES == shape_classes(4)
+    for f in sorted((tmp_path / 'a' / 'train').rglob('*.JPEG')):
+        assert f.read_bytes() == (tmp_path / 'b' / f.relative_to(tmp_path / 'a')).read_bytes()
+    hard = make_imagenet(tmp_path / 'c', 16, 0, size=(32, 32), num_classes=8,
+                         scale=(0.16, 0.3), noise=12)
+    assert hard.classes == shape_classes(8) == tuple(sorted(hard.classes))
+    assert set(SHAPE_CLASSES) < set(hard.classes)
+    forms = {c.split('_')[1] for c in hard.classes}
+    colours = {c.split('_')[0] for c in hard.classes}
+    assert len(forms) * len(colours) > len(hard.classes) >= max(len(forms), len(colours)) + 2
+    lines = (tmp_path / 'c' / 'meta' / 'train.txt').read_text().splitlines()
+    assert len(lines) == 16
+    for line in lines:  # the label is the index of the folder's class in the (sorted) classes
+        rel, label = line.split()
+        assert hard.classes[int(label)] == rel.split('/')[0]
+    with pytest.raises(ValueError, match='num_classes must be in 2..16'):
+        make_imagenet(tmp_path / 'd', 4, 0, num_classes=17)

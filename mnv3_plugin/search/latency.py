@@ -1,21 +1,28 @@
 """Latency model for the search (Section 4): direct measurement and a per-block lookup table.
 
 Direct measurement follows the paper's protocol (Section 6.1.2): one thread, batch 1, warm-up
-runs, then the median of timed runs, on a *backend*: ``'torch'`` is the plugin's deploy mode (BN
-folded into the convs, channels-last). Other backends (ONNX Runtime, OpenVINO) plug in through
-:func:`register_backend`; the deployment package ``mnv3_plugin.deploy`` registers them when it
-provides them.
+runs, then the median of timed runs, on a *backend*:
+
+- ``'torch'``: the plugin's deploy mode (BN folded into the convs, channels-last), eager;
+- ``'onnxruntime'``: the module exported to ONNX (BN folded) by the deployment package's
+  exporter and run by its ONNX Runtime CPU backend (:mod:`mnv3_plugin.deploy`);
+- ``'openvino'``: the same ONNX file compiled by its OpenVINO CPU backend.
+
+The runtimes are the deployment package's (``export_onnx``, ``OnnxRuntimeBackend``,
+``OpenVINOBackend``), plugged in here through :func:`register_backend`; other backends plug in
+the same way.
 
 The lookup table is NetAdapt's (Yang et al., ECCV 2018, Section 4.2): the latency of each block,
-keyed by the block's resolved spec and its input size, measured once on the target and cached in
-a JSON file; a network's estimate is the sum over its blocks plus its classifier. A proposal's
-latency is then a few dictionary look-ups, and measuring a new width costs one block, not a
-network.
+keyed by the backend, the block's resolved spec and its input size, measured once on the target
+(on a runtime backend: the block exported alone) and cached in a JSON file; a network's estimate
+is the sum over its blocks plus its classifier. A proposal's latency is then a few dictionary
+look-ups, and measuring a new width costs one block, not a network.
 """
-import copy
 import hashlib
+import importlib.util
 import json
 import os
+import os.path as osp
 import platform
 import tempfile
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -25,31 +32,37 @@ from torch import nn
 
 CLOCKS = ('cpu', 'wall')
 
-# backend name -> factory(module, example input, forward) -> zero-argument callable to time
+# backend name -> factory(module, example input, forward, threads) -> zero-argument callable
 BACKENDS: Dict[str, Callable] = {}
+# backend name -> the Python packages it needs (checked by get_backend, before any work)
+REQUIRES: Dict[str, Tuple[str, ...]] = {}
 
 
-def register_backend(name: str):
+def register_backend(name: str, requires: Sequence[str] = ()):
     """Registers a latency backend under ``name`` (decorator).
 
-    The factory is called as ``factory(module, x, forward)`` with an eval-mode module, an example
-    input tensor of shape (1, C, H, W) and ``forward(module, x)`` (how to call the module); it
-    returns a zero-argument callable that runs one inference, the thing that is timed. Export,
-    compilation and session creation belong in the factory, not in the callable.
+    The factory is called as ``factory(module, x, forward, threads)`` with an eval-mode module,
+    an example input tensor of shape (1, C, H, W), ``forward(module, x)`` (how to call the
+    module) and the number of intra-op threads; it returns a zero-argument callable that runs
+    one inference, the thing that is timed. Export, compilation and session creation belong in
+    the factory, not in the callable. ``requires`` names the Python packages it imports:
+    :func:`get_backend` refuses the backend in one line when one is missing.
     """
     def wrap(factory: Callable) -> Callable:
         BACKENDS[name] = factory
+        REQUIRES[name] = tuple(requires)
         return factory
     return wrap
 
 
 @register_backend('torch')
 def torch_deploy_backend(module: nn.Module, x: torch.Tensor,
-                         forward: Callable[[nn.Module, torch.Tensor], object]):
+                         forward: Callable[[nn.Module, torch.Tensor], object], threads: int = 1):
     """PyTorch in deploy mode: a copy of the module with BN folded into the preceding convs
-    (mmcv's ``fuse_conv_bn``, what ``switch_to_deploy`` does) and channels-last tensors."""
-    from mmcv.cnn import fuse_conv_bn
-    module = fuse_conv_bn(copy.deepcopy(module).eval())
+    (``mnv3_plugin.deploy``'s ``deploy_copy``, mmcv's ``fuse_conv_bn``) and channels-last
+    tensors. ``threads`` is applied by :func:`time_ms`."""
+    from ..deploy.model import deploy_copy
+    module = deploy_copy(module)
     module.to(memory_format=torch.channels_last)
     for m in module.modules():  # the plugin's backbones convert their input themselves
         if hasattr(m, 'channels_last'):
@@ -58,23 +71,69 @@ def torch_deploy_backend(module: nn.Module, x: torch.Tensor,
     return lambda: forward(module, x)
 
 
+class _Exported(nn.Module):
+    """``forward(module, x)`` as a module, the thing exported for a runtime backend."""
+
+    def __init__(self, module: nn.Module, forward: Callable):
+        super().__init__()
+        self.module = module
+        self.call = forward
+
+    def forward(self, x: torch.Tensor):
+        return self.call(self.module, x)
+
+
+def _runtime_backend(name: str, runner_class: str) -> Callable:
+    """A factory exporting the module alone to ONNX (BN folded, weights inside, the deployment
+    package's ``export_onnx``) and loading it in ``mnv3_plugin.deploy.runtime.<runner_class>``.
+    The file is removed once the runtime has loaded it."""
+
+    def factory(module: nn.Module, x: torch.Tensor, forward: Callable, threads: int = 1):
+        from ..deploy import runtime
+        from ..deploy.export import export_onnx
+        from ..deploy.model import deploy_copy
+        net = _Exported(deploy_copy(module), forward).eval()
+        with tempfile.TemporaryDirectory(prefix='mnv3_latency_') as tmp:
+            path = osp.join(tmp, 'module.onnx')
+            export_onnx(net, x, path)
+            runner = getattr(runtime, runner_class)(path, threads)
+        return lambda: runner(x)
+
+    factory.__name__ = f'{name}_backend'
+    factory.__doc__ = (f'{name}: the module exported alone to ONNX and run by '
+                       f'mnv3_plugin.deploy.runtime.{runner_class}.')
+    return factory
+
+
+register_backend('onnxruntime', ('onnx', 'onnxscript', 'onnxruntime'))(
+    _runtime_backend('onnxruntime', 'OnnxRuntimeBackend'))
+register_backend('openvino', ('onnx', 'onnxscript', 'openvino'))(
+    _runtime_backend('openvino', 'OpenVINOBackend'))
+
+
 def get_backend(name: str) -> Callable:
-    """The factory of a registered backend.
+    """The factory of a registered backend whose packages are installed.
 
     Raises:
-        ValueError: the backend is not registered (after trying ``mnv3_plugin.deploy``, which
-            registers the ONNX Runtime and OpenVINO backends where it provides them).
+        ValueError: (one line) the backend is not registered, or a package it needs is
+            missing (install the deployment packages, ``requirements/deploy.txt``).
     """
     if name not in BACKENDS:
-        try:  # the deployment package registers its runtimes on import
-            import importlib
-            importlib.import_module('mnv3_plugin.deploy')
-        except ImportError:
-            pass
-    if name not in BACKENDS:
-        raise ValueError(f'latency backend {name!r} is not available; available: '
-                         f'{sorted(BACKENDS)} (ONNX Runtime/OpenVINO come with mnv3_plugin.deploy)')
+        raise ValueError(f'latency backend {name!r} is not available; choose one of '
+                         f'{", ".join(sorted(BACKENDS))}')
+    missing = [p for p in REQUIRES[name] if not _importable(p)]
+    if missing:
+        raise ValueError(f'latency backend {name!r} needs the Python package(s) '
+                         f'{", ".join(missing)}, not installed; install them with '
+                         f'`pip install -r requirements/deploy.txt` or use --backend torch')
     return BACKENDS[name]
+
+
+def _importable(package: str) -> bool:
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # a package set to None in sys.modules: not importable
+        return False
 
 
 def _call(module, x):
@@ -153,7 +212,7 @@ def measure_module(module: nn.Module, input_shape: Sequence[int], backend: str =
         Latency in milliseconds.
     """
     x = torch.randn(*input_shape)
-    fn = get_backend(backend)(module, x, forward)
+    fn = get_backend(backend)(module, x, forward, threads)
     return time_ms(fn, warmup=warmup, runs=runs, threads=threads, clock=clock,
                    flush_mb=flush_mb)
 
@@ -240,10 +299,15 @@ def _key(name: str, module: nn.Module) -> str:
 class BlockLUT:
     """NetAdapt's latency lookup table: per-block latencies, measured once, cached in JSON.
 
+    An entry's key is the backend, then the part's key from :func:`network_parts` (resolved
+    spec, input size, module digest): ``'onnxruntime | bneck k5 s2 d1 24>96>40 se24 HS @28x28
+    #dffeb2a801'``. One file can hold the tables of several backends, each with its own
+    calibration; on a runtime backend each block is exported and timed alone.
+
     Args:
         path: JSON file; read if it exists, written (atomically) by :meth:`save`. None keeps
             the table in memory.
-        backend: a registered backend name.
+        backend: a registered backend name (``torch``, ``onnxruntime``, ``openvino``).
         warmup, runs, threads, clock: the measurement protocol of each entry (see
             :func:`time_ms`).
         flush_mb: each timed run of a block starts after writing this many MiB, so that, as
@@ -252,8 +316,9 @@ class BlockLUT:
             machine's 1 MiB L2 / 32 MiB L3 CPU; after an 8 MiB flush, 6% less).
 
     Raises:
-        ValueError: ``path`` holds a table measured with another backend, thread count or on
-            another machine type (delete it or use another path).
+        ValueError: ``path`` holds a table measured with another thread count, clock, flush,
+            torch or runtime version or on another machine type (delete it or use another
+            path); the backend is unknown or its packages are missing.
     """
 
     def __init__(self, path: Optional[str] = None, backend: str = 'torch', warmup: int = 10,
@@ -263,26 +328,43 @@ class BlockLUT:
         self.backend = backend
         self.warmup, self.runs, self.threads, self.clock = warmup, runs, threads, clock
         self.flush_mb = flush_mb
-        self.meta = dict(backend=backend, threads=threads, clock=clock, flush_mb=flush_mb,
+        self.meta = dict(threads=threads, clock=clock, flush_mb=flush_mb,
                          torch=torch.__version__, machine=platform.machine(),
                          processor=_cpu_name())
+        self.versions = {backend: _backend_version(backend)}
         self.entries: Dict[str, float] = {}
         self.measured = 0  # entries measured by this instance (not read from the file)
-        # direct ~= scale x (sum of entries) + offset_ms, see calibrate()
-        self.calibration: dict = dict(scale=1.0, offset_ms=0.0, networks=[])
+        # per backend: direct ~= scale x (sum of entries) + offset_ms, see calibrate()
+        self.calibrations: Dict[str, dict] = {}
         if path and os.path.isfile(path):
             with open(path) as f:
                 data = json.load(f)
             theirs = data.get('meta', {})
             diff = {k: (theirs.get(k), v) for k, v in self.meta.items() if theirs.get(k) != v}
+            version = data.get('versions', {}).get(backend)
+            if version not in (None, self.versions[backend]):
+                diff[backend] = (version, self.versions[backend])
             if diff:
                 raise ValueError(f'latency table {path} was measured under other conditions '
                                  f'{diff}; delete it or pass another path')
             self.entries = {k: float(v) for k, v in data['entries'].items()}
-            self.calibration = data.get('calibration', self.calibration)
+            self.calibrations = data.get('calibrations', {})
+            self.versions = {**data.get('versions', {}), **self.versions}
+
+    @property
+    def calibration(self) -> dict:
+        """This backend's calibration: ``scale``, ``offset_ms``, ``networks`` (see
+        :meth:`calibrate`); scale 1 until calibrated."""
+        return self.calibrations.get(self.backend,
+                                     dict(scale=1.0, offset_ms=0.0, networks=[]))
+
+    def key(self, part_key: str) -> str:
+        """The table's key of a part: the backend, then :func:`network_parts`' key."""
+        return f'{self.backend} | {part_key}'
 
     def lookup(self, key: str, module: nn.Module, input_shape: Sequence[int]) -> float:
-        """The entry for ``key`` in ms, measuring ``module`` at ``input_shape`` if absent."""
+        """The entry for ``key`` (a :meth:`key`) in ms, measuring ``module`` at ``input_shape``
+        on this backend if absent."""
         if key not in self.entries:
             self.entries[key] = measure_module(module, input_shape, self.backend, _call,
                                                self.warmup, self.runs, self.threads, self.clock,
@@ -290,12 +372,23 @@ class BlockLUT:
             self.measured += 1
         return self.entries[key]
 
+    def call_ms(self) -> float:
+        """The backend's fixed cost of one inference call, in ms: the entry of a 1x1 conv on a
+        (1, 8, 8, 8) input (compute negligible). Each part timed alone pays it; a network pays
+        it once, so :meth:`network_ms` subtracts it for all parts but one. On OpenVINO here it
+        is about 0.2 ms a call, as much as a block's compute (the sum over V3-Small's 14
+        parts was 2.1x the network's latency); on ONNX Runtime and torch about 0.02-0.03 ms.
+        """
+        key = self.key('call overhead: conv1x1 8>8 @8x8')
+        return self.lookup(key, nn.Conv2d(8, 8, 1).eval(), (1, 8, 8, 8))
+
     def network_ms(self, model: nn.Module, input_hw: Tuple[int, int],
                    calibrated: bool = False) -> float:
         """Estimated latency in ms of a classifier: the sum of its blocks' and head's entries
-        (NetAdapt's estimate), or with ``calibrated`` that sum through :meth:`calibrate`'s
-        line."""
-        total = sum(ms for _, ms in self.breakdown(model, input_hw))
+        (NetAdapt's estimate) less the per-call overhead paid by every part but one
+        (:meth:`call_ms`), or with ``calibrated`` that through :meth:`calibrate`'s line."""
+        parts = self.breakdown(model, input_hw)
+        total = sum(ms for _, ms in parts) - (len(parts) - 1) * self.call_ms()
         if calibrated:
             total = self.calibration['scale'] * total + self.calibration['offset_ms']
         return total
@@ -329,20 +422,21 @@ class BlockLUT:
         xs = [p['table_ms'] for p in points]
         ys = [p['direct_ms'] for p in points]
         scale = sum(x * y for x, y in zip(xs, ys)) / sum(x * x for x in xs)
-        self.calibration = dict(scale=scale, offset_ms=0.0, networks=points)
+        self.calibrations[self.backend] = dict(scale=scale, offset_ms=0.0, networks=points)
         return self.calibration
 
     def breakdown(self, model: nn.Module, input_hw: Tuple[int, int]) -> List[Tuple[str, float]]:
         """``[(part key, ms)]`` of a classifier, one per part (see :func:`network_parts`);
         identical blocks appear once per occurrence."""
-        return [(key, self.lookup(key, module, shape))
+        return [(self.key(key), self.lookup(self.key(key), module, shape))
                 for key, module, shape in network_parts(model, input_hw)]
 
     def save(self) -> None:
         """Writes the table to ``path`` (atomically: a failed write leaves the old file)."""
         if self.path:
-            atomic_write_json(self.path, dict(meta=self.meta, entries=self.entries,
-                                              calibration=self.calibration))
+            atomic_write_json(self.path, dict(meta=self.meta, versions=self.versions,
+                                              entries=self.entries,
+                                              calibrations=self.calibrations))
 
 
 def atomic_write_json(path: str, data) -> None:
@@ -358,6 +452,17 @@ def atomic_write_json(path: str, data) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def _backend_version(backend: str) -> str:
+    """The version of the package a backend runs on (torch's is in every table's meta)."""
+    if backend == 'torch':
+        return torch.__version__
+    try:
+        from importlib.metadata import version
+        return version(backend)
+    except Exception:  # noqa: BLE001  (a backend registered by someone else)
+        return 'unknown'
 
 
 def _cpu_name() -> str:

@@ -38,6 +38,37 @@ SHAPE_SPECS: dict[str, tuple[str, tuple[int, int, int]]] = {
     'yellow_cross': ('cross', (225, 205, 40)),
 }
 SHAPE_CLASSES: tuple[str, ...] = tuple(SHAPE_SPECS)
+# The forms and colours crossed, for harder classification sets (``make_imagenet(num_classes=N)``
+# with N > 4): a class is then a form *and* a colour, so neither alone tells it.
+SHAPE_KINDS: tuple[str, ...] = ('triangle', 'square', 'disc', 'cross')
+SHAPE_COLOURS: dict[str, tuple[int, int, int]] = {
+    name.split('_')[0]: colour for name, (_, colour) in SHAPE_SPECS.items()}
+# The 16 crossings: the four classes above first, then the others (form-major order).
+_ALL_SHAPE_CLASSES: tuple[str, ...] = SHAPE_CLASSES + tuple(
+    f'{c}_{k}' for k in SHAPE_KINDS for c in SHAPE_COLOURS if f'{c}_{k}' not in SHAPE_SPECS)
+
+
+def shape_classes(num_classes: int = len(SHAPE_CLASSES)) -> tuple[str, ...]:
+    """The first ``num_classes`` of the 16 form x colour classes, in alphabetical order.
+
+    ``shape_classes(4) == SHAPE_CLASSES``; from 5 on, classes share forms and colours.
+
+    Raises:
+        ValueError: ``num_classes`` outside 2..16.
+    """
+    if not 2 <= num_classes <= len(_ALL_SHAPE_CLASSES):
+        raise ValueError(f'num_classes must be in 2..{len(_ALL_SHAPE_CLASSES)} (forms x '
+                         f'colours), got {num_classes}')
+    return tuple(sorted(_ALL_SHAPE_CLASSES[:num_classes]))
+
+
+def _shape_spec(cls: str) -> tuple[str, tuple[int, int, int]]:
+    """(polygon kind, RGB colour) of a ``<colour>_<form>`` class."""
+    if cls in SHAPE_SPECS:
+        return SHAPE_SPECS[cls]
+    colour, kind = cls.split('_')
+    return kind, SHAPE_COLOURS[colour]
+
 
 # The Cityscapes classes the scenes use, as {trainId: name} (ids as in cityscapesscripts, so
 # mmseg's 19-class CityscapesDataset metainfo applies unchanged).
@@ -179,7 +210,7 @@ def _draw_shape(img: np.ndarray, rng: np.random.Generator, cls: str, cx: float, 
     Returns:
         The drawn pixels as a uint8 mask and the polygon as (N, 2) x, y vertices.
     """
-    kind, colour = SHAPE_SPECS[cls]
+    kind, colour = _shape_spec(cls)
     mask = np.zeros(img.shape[:2], np.uint8)
     # Snapped to the 1/16-pixel grid _fill draws on, so the returned outline redraws exactly.
     pts = np.round(_place(kind, cx, cy, r, angle=rng.uniform(0, 2 * np.pi)) * 16) / 16
@@ -224,12 +255,14 @@ def _check_args(num_train: int, num_val: int, size: tuple[int, int], seed: int) 
 # --------------------------------------------------------------------------------------------
 def make_imagenet(root: str | Path, num_train: int = 32, num_val: int = 16,
                   size: tuple[int, int] = (64, 64), seed: int = 0, *,
-                  overwrite: bool = False) -> FixtureSet:
+                  num_classes: int = 4, scale: tuple[float, float] = (0.2, 0.32),
+                  noise: float = 6, overwrite: bool = False) -> FixtureSet:
     """Write a shape-classification set in mmpretrain's ImageNet layout.
 
-    One shape per image (class = form and colour, see :data:`SHAPE_SPECS`), random position,
-    scale and rotation, on a random textured background. Labels go round-robin over the
-    classes, so the splits are balanced when the counts are multiples of 4::
+    One shape per image (class = form and colour, see :data:`SHAPE_SPECS` and
+    :func:`shape_classes`), random position, scale and rotation, on a random textured
+    background. Labels go round-robin over the classes, so the splits are balanced when the
+    counts are multiples of ``num_classes``::
 
         root/train/<class>/<class>_<i>.JPEG      root/meta/train.txt  ("<class>/<file> <label>")
         root/val/<class>/<class>_<i>.JPEG        root/meta/val.txt
@@ -240,30 +273,44 @@ def make_imagenet(root: str | Path, num_train: int = 32, num_val: int = 16,
         num_val: Number of validation images.
         size: Image size as (height, width).
         seed: Random seed (>= 0); the same seed gives byte-identical files.
+        num_classes: Number of classes, 2..16 (:func:`shape_classes`); above 4, classes share
+            forms and colours, a harder task.
+        scale: Range of the shape's radius as a fraction of the shorter image side (smaller
+            shapes are harder to tell apart).
+        noise: Standard deviation of the per-pixel sensor noise, in grey levels.
         overwrite: Replace existing ``train/``, ``val/``, ``meta/`` under ``root``.
 
     Returns:
-        A :class:`FixtureSet` with ``classes == SHAPE_CLASSES``.
+        A :class:`FixtureSet` with ``classes == shape_classes(num_classes)`` (the default:
+        :data:`SHAPE_CLASSES`).
+
+    Raises:
+        ValueError: bad sizes or counts, ``num_classes`` outside 2..16, or a ``scale`` range
+            outside (0, 0.32] (larger shapes do not fit) or ``noise`` < 0.
     """
     h, w = _check_args(num_train, num_val, size, seed)
+    classes = shape_classes(num_classes)
+    if not 0 < scale[0] <= scale[1] <= 0.32 or noise < 0:
+        raise ValueError(f'need 0 < scale[0] <= scale[1] <= 0.32 and noise >= 0; got '
+                         f'{scale=}, {noise=}')
     root = _prepare_root(root, ('train', 'val', 'meta'), overwrite)
     counts = {'train': num_train, 'val': num_val}
     for split, n in counts.items():
         lines = []
         for i in range(n):
             rng = _rng(seed, 'imagenet', split, i)
-            label = i % len(SHAPE_CLASSES)
-            cls = SHAPE_CLASSES[label]
+            label = i % len(classes)
+            cls = classes[label]
             img = _background(rng, h, w)
-            r = rng.uniform(0.2, 0.32) * min(h, w)
+            r = rng.uniform(*scale) * min(h, w)
             m = _OUTER * r + 1  # keep the whole shape inside
             _draw_shape(img, rng, cls, rng.uniform(m, w - m), rng.uniform(m, h - m), r)
-            rel = f'{cls}/{cls}_{i // len(SHAPE_CLASSES):05d}.JPEG'
-            _imwrite(root / split / rel, _finish(img, rng, sigma=6), jpeg_quality=92)
+            rel = f'{cls}/{cls}_{i // len(classes):05d}.JPEG'
+            _imwrite(root / split / rel, _finish(img, rng, sigma=noise), jpeg_quality=92)
             lines.append(f'{rel} {label}\n')
         (root / 'meta').mkdir(exist_ok=True)
         (root / 'meta' / f'{split}.txt').write_text(''.join(sorted(lines)))
-    return FixtureSet(root, SHAPE_CLASSES, tuple(range(len(SHAPE_CLASSES))), counts, (h, w))
+    return FixtureSet(root, classes, tuple(range(len(classes))), counts, (h, w))
 
 
 def make_coco(root: str | Path, num_train: int = 16, num_val: int = 8,

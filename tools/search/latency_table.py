@@ -1,14 +1,17 @@
 """The per-block latency lookup table (NetAdapt) against direct measurement of whole networks.
 
     python tools/search/latency_table.py CONFIG [CONFIG ...] [--calibrate-on CONFIG ...]
-        [--backend torch] [--shape H W] [--runs 50] [--repeats 3] [--lut FILE] [--breakdown]
+        [--backend torch|onnxruntime|openvino] [--shape H W] [--runs 50] [--repeats 3]
+        [--lut FILE] [--breakdown]
 
 For each config: the network's latency measured directly (Section 6.1.2 protocol: one thread,
 batch 1, warm-up, median; the smallest of --repeats medians), the sum of its blocks' table
-entries (NetAdapt's estimate) and its error, and, with --calibrate-on, the sum corrected by a
+entries (NetAdapt's estimate, less the backend's per-call overhead for all parts but one) and
+its error, and, with --calibrate-on, the sum corrected by a
 factor (direct ~= scale x sum) fitted on *those* networks, and its error. Entries missing
 from the table are measured and the table (with the calibration) is saved, by default to
-work_dirs/netadapt/latency_lut_<backend>.json.
+work_dirs/netadapt/latency_lut_<backend>.json. On onnxruntime and openvino the network is exported
+to ONNX and run by mnv3_plugin.deploy's runtimes; each table entry is its block exported alone.
 """
 import argparse
 import os.path as osp
@@ -16,6 +19,8 @@ import sys
 
 import torch
 from mmengine.config import Config
+
+from mnv3_plugin.search.latency import BACKENDS
 
 
 def parse_args():
@@ -25,7 +30,7 @@ def parse_args():
     parser.add_argument('--calibrate-on', nargs='+', default=[], metavar='CONFIG',
                         help='fit the correction factor on these configs (keep them apart from '
                         'the reported ones)')
-    parser.add_argument('--backend', default='torch')
+    parser.add_argument('--backend', default='torch', choices=sorted(BACKENDS))
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
                         help="input size (default: the config's img_size or 224)")
     parser.add_argument('--runs', type=int, default=50)
@@ -78,7 +83,7 @@ def main():
             parts = lut.breakdown(model, hw)
         except ValueError as e:
             sys.exit(f'error: {path}: {e}')
-        table = sum(ms for _, ms in parts)
+        table = lut.network_ms(model, hw)  # the parts' sum, less all but one call overhead
         lut.save()
         line = (f'{name[:34]:<34} {f"{hw[0]}x{hw[1]}":>8} {direct:>10.3f} {table:>9.3f} '
                 f'{100 * (table - direct) / direct:>+6.1f}%')
@@ -89,6 +94,8 @@ def main():
         if args.breakdown:
             for key, ms in parts:
                 print(f'    {ms:8.3f}  {key}')
+            print(f'    {-(len(parts) - 1) * lut.call_ms():8.3f}  {len(parts) - 1} x the '
+                  f'per-call overhead ({lut.call_ms():.3f} ms)')
     print(f'table: {lut_path} ({len(lut.entries)} entries, {lut.measured} measured now)')
 
 

@@ -1,7 +1,8 @@
 """NetAdapt (Section 4.2): adapt a network to a latency target on this machine.
 
     python tools/search/netadapt.py CONFIG --checkpoint CKPT (--target-ms MS | --target-ratio R)
-        [--backend torch] [--iters-per-proposal T] [--work-dir DIR] [--metric ratio|accuracy]
+        [--backend torch|onnxruntime|openvino] [--iters-per-proposal T] [--work-dir DIR]
+        [--metric ratio|accuracy]
         [--latency-shape H W] [--delta-ratio 0.01] [--holdout-fraction F] [--max-steps N]
         [--runs N] [--lut FILE]
         [--cfg-options key=value ...]
@@ -20,6 +21,8 @@ import sys
 
 from mmengine.config import Config, DictAction
 
+from mnv3_plugin.search.latency import BACKENDS
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__,
@@ -30,9 +33,10 @@ def parse_args():
     target.add_argument('--target-ms', type=float, help='target latency in ms')
     target.add_argument('--target-ratio', type=float,
                         help="target as a fraction of the seed's measured latency, e.g. 0.8")
-    parser.add_argument('--backend', default='torch',
-                        help='latency backend: torch (deploy mode); onnxruntime/openvino where '
-                        'mnv3_plugin.deploy provides them')
+    parser.add_argument('--backend', default='torch', choices=sorted(BACKENDS),
+                        help='latency backend: torch (deploy mode), or the network exported to '
+                        'ONNX and run by ONNX Runtime or OpenVINO (mnv3_plugin.deploy\'s '
+                        'runtimes; the lookup table times each block exported alone)')
     parser.add_argument('--iters-per-proposal', type=int, default=100, metavar='T',
                         help='fine-tune iterations per proposal (the paper: 10000)')
     parser.add_argument('--work-dir', help='default: work_dirs/netadapt/<config stem>')
@@ -69,6 +73,7 @@ def main():
     import torch
     torch.set_num_threads(1)  # the paper's latency protocol; fine-tunes run on one thread too
     import mnv3_plugin  # noqa: F401
+    from mnv3_plugin.deploy.errors import DeployError
     from mnv3_plugin.search.netadapt import NetAdapt, SearchError, Settings
     try:
         cfg = Config.fromfile(args.config)
@@ -89,7 +94,7 @@ def main():
         search = NetAdapt(cfg, settings, work_dir, lut_path=args.lut, max_steps=args.max_steps,
                           progress=not args.no_progress)
         state = search.run()
-    except (SearchError, ValueError) as e:
+    except (SearchError, ValueError, DeployError) as e:
         sys.exit(f'error: {e}')
     last = state['steps'][-1] if state['steps'] else state['seed']
     print(f'{state["reason"]}: {len(state["steps"])} steps; latency {last["relative_ms"]:.3f} ms '

@@ -2,7 +2,7 @@
 
     python tools/search/rank_reward.py [CONFIG ...] [--table 3] [--figure 7]
         (--target-ms MS | --target-config CONFIG) [--w -0.07] [--acc FILE.json]
-        [--backend torch] [--runs 50] [--out reward.png] [--json ranking.json]
+        [--backend torch|onnxruntime|openvino] [--runs 50] [--out reward.png] [--json ranking.json]
 
 reward(m) = ACC(m) x [LAT(m)/TAR]^w, w = -0.07 (MnasNet) or -0.15 (MobileNetV3-Small search).
 LAT is measured here (one thread, batch 1, median; deploy mode), at each config's metafile input
@@ -20,6 +20,8 @@ import sys
 import torch
 from mmengine.config import Config
 
+from mnv3_plugin.search.latency import BACKENDS
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__,
@@ -36,7 +38,9 @@ def parse_args():
     parser.add_argument('--w', type=float, default=-0.07,
                         help='weight factor: -0.07 (MnasNet) or -0.15 (MobileNetV3-Small)')
     parser.add_argument('--acc', help='JSON {config name: top-1 %%} overriding the metafile')
-    parser.add_argument('--backend', default='torch')
+    parser.add_argument('--backend', default='torch', choices=sorted(BACKENDS),
+                        help='torch (deploy mode), or ONNX Runtime / OpenVINO on the exported '
+                        'network')
     parser.add_argument('--runs', type=int, default=50)
     parser.add_argument('--repeats', type=int, default=3,
                         help='measurements per config; the smallest median counts')
@@ -64,7 +68,11 @@ def main():
     torch.set_num_threads(1)
     import mnv3_plugin  # noqa: F401
     from mnv3_plugin import metafile
-    from mnv3_plugin.search.latency import measure_network
+    from mnv3_plugin.search.latency import get_backend, measure_network
+    try:
+        get_backend(args.backend)
+    except ValueError as e:
+        sys.exit(f'error: {e}')
     from mnv3_plugin.search.models import build_model
     from mnv3_plugin.search.reward import pareto_front, rank
     models = metafile.load_models()
