@@ -64,8 +64,9 @@ def run_tool(args, timeout=300):
 @pytest.fixture(scope='module')
 def tiny_cls(tmp_path_factory):
     """A 64x64 classifier config on the fixture data and checkpoints: its own, one of another
-    model (a detector-style head instead of the classifier's), a truncated file."""
-    from mnv3_plugin.apis import build_model
+    model (a detector-style head instead of the classifier's, on a backbone built with another
+    RF2 rule, as an SSDLite checkpoint given to LR-ASPP), a truncated file."""
+    from mnv3_plugin.apis import build_model, load_config
     from mnv3_plugin.testing import fixture_classifier_config, make_imagenet
     tmp = tmp_path_factory.mktemp('ckpt')
     data = make_imagenet(tmp / 'imagenet', num_train=8, num_val=4, size=(64, 64), seed=3)
@@ -73,11 +74,12 @@ def tiny_cls(tmp_path_factory):
     cfg.write_text(fixture_classifier_config(str(CLS_CFG), data, batch_size=4, extra="""
 train_cfg = dict(max_epochs=1, val_interval=1)
 """))
-    model = build_model(str(cfg))
-    good = model.state_dict()
-    other = type(good)((('bbox_head.cls.' + k[5:] if k.startswith('head.') else k), v)
-                       for k, v in good.items())
-    other._metadata = good._metadata
+    good = build_model(str(cfg)).state_dict()
+    detector = build_model(load_config(str(cfg), {'model.backbone.reduced_tail': 'detection'}))
+    theirs = detector.state_dict()
+    other = type(theirs)((('bbox_head.cls.' + k[5:] if k.startswith('head.') else k), v)
+                         for k, v in theirs.items())
+    other._metadata = theirs._metadata
     torch.save(dict(state_dict=good, meta={}), tmp / 'good.pth')
     torch.save(dict(state_dict=other, meta={}), tmp / 'other.pth')
     data_bytes = (tmp / 'good.pth').read_bytes()
@@ -100,8 +102,9 @@ def test_test_tool_rejects_another_models_checkpoint(tiny_cls):
     line = one_line_error(proc)
     assert 'other.pth' in line and 'does not match the model' in line
     assert 'missing' in line and 'unexpected' in line and 'bbox_head.cls.' in line
+    assert "a detector's (mmdet) weights" in line and 'build it with' not in line
     assert '--partial-load' in line and 'metrics:' not in proc.stdout
-    # asked explicitly: the matching part loads and the test runs
+    # asked explicitly: the matching part loads (the option check too) and the test runs
     proc = run_tool(['tools/test.py', tiny_cls / 'tiny_cls.py', tiny_cls / 'other.pth',
                      '--work-dir', tiny_cls / 'w2', '--partial-load'])
     assert proc.returncode == 0 and 'metrics:' in proc.stdout, proc.stderr[-3000:]

@@ -11,6 +11,7 @@ from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...checkpoint import check_loaded_options, pretrained_init
 from ...registry import MODELS
 from ..layers import Bottleneck, ConvBNAct
 from . import options as opts
@@ -20,6 +21,9 @@ from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_L
                      V3_LARGE_MINIMAL, V3_SMALL, V3_SMALL_MINIMAL, Arch, Row)
 
 WIDTH_RULES = ('tf', 'timm', 'torchvision')
+RF2_RULES = ('detection', 'segmentation')  # reduced_tail (None: no RF2)
+DILATION_RULES = ('tf', 'torchvision')
+OUTPUT_STRIDES = (8, 16, 32)
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: Optional[int] = None) -> int:
@@ -72,7 +76,7 @@ def apply_rf2(rows: Sequence[Row], rule: Optional[str]) -> Tuple[Row, ...]:
     """
     if rule is None:
         return tuple(rows)
-    if rule not in ('detection', 'segmentation'):
+    if rule not in RF2_RULES:
         raise ValueError(f"reduced_tail must be None, 'detection' or 'segmentation', got {rule!r}")
     first = _reduction_row(rows, 16)
     out = list(rows)
@@ -219,12 +223,12 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
         raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
     if width_rule not in WIDTH_RULES:
         raise ValueError(f'width_rule must be one of {WIDTH_RULES}, got {width_rule!r}')
-    if dilation_rule not in ('tf', 'torchvision'):
-        raise ValueError(f"dilation_rule must be 'tf' or 'torchvision', got {dilation_rule!r}")
+    if dilation_rule not in DILATION_RULES:
+        raise ValueError(f'dilation_rule must be one of {DILATION_RULES}, got {dilation_rule!r}')
     full_stride = 1
     for row in arch.rows:
         full_stride *= row.stride
-    if output_stride not in (8, 16, 32) or output_stride > full_stride:
+    if output_stride not in OUTPUT_STRIDES or output_stride > full_stride:
         raise ValueError(f'output_stride must be one of 8, 16, 32 (at most {full_stride} for '
                          f'this table), got {output_stride}')
     fix_last = arch.fix_last_conv if fix_last_conv is None else fix_last_conv
@@ -427,9 +431,12 @@ class TableNet(BaseModule):
                  **kwargs):
         opts.reject_unknown(type(self), kwargs)
         options = dict(locals())
+        given_init_cfg = init_cfg
         init_cfg = opts.pretrained_to_init_cfg(type(self), pretrained, init_cfg)
-        out_indices = opts.as_tap_list(out_indices)
+        out_indices = opts.as_tap_list(out_indices, type(self))
         super().__init__(init_cfg=init_cfg)
+        # a file given as `pretrained` (host configs): its backbone part is found on loading
+        self._init_from_pretrained = init_cfg is not given_init_cfg
         if isinstance(arch, str):
             if arch not in self.arch_settings:
                 raise ValueError(f'{type(self).__name__}: unknown arch {arch!r}; valid choices: '
@@ -495,17 +502,13 @@ class TableNet(BaseModule):
         self._register_state_dict_hook(_record_options)
 
     def init_weights(self) -> None:
-        """As mmengine's, after checking a ``Pretrained`` checkpoint's recorded options."""
-        cfg = self.init_cfg
-        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            from mmengine.runner.checkpoint import _load_checkpoint
-            checkpoint = _load_checkpoint(cfg['checkpoint'], map_location='cpu')
-            opts.check_options(opts.saved_record(checkpoint, cfg.get('prefix') or ''), self,
-                               repr(cfg['checkpoint']))
-        super().init_weights()
+        """As mmengine's, after checking a ``Pretrained`` checkpoint's recorded options (the
+        file is read once; :func:`mnv3_plugin.checkpoint.pretrained_init`)."""
+        with pretrained_init(self):
+            super().init_weights()
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs):
-        opts.check_options(local_metadata.get(opts.META_KEY), self)
+        check_loaded_options(self, local_metadata)
         # features_only: the weights of rows not built are not loaded (nor unexpected)
         unbuilt = re.compile(re.escape(prefix) + r'layers\.(\d+)\.')
         for key in list(state_dict):
