@@ -15,12 +15,17 @@ options fails naming the option (:func:`mnv3_plugin.models.backbones.options.che
 import os
 import os.path as osp
 import re
+import warnings
 from collections import OrderedDict, defaultdict
 from typing import Callable, Dict, List, Optional
 
 import torch
 
 StateDict = Dict[str, torch.Tensor]
+
+
+class ConversionError(ValueError):
+    """A checkpoint file that is missing or is not of the expected reference layout."""
 
 
 def _name_convs(convs: List[str], sd: StateDict, weight_key: str = '{}.weight') -> Dict[str, str]:
@@ -78,12 +83,32 @@ _TIMM_DS = dict(conv_dw='dw.conv', bn1='dw.bn', conv_pw='project.conv', bn2='pro
 _TIMM_CBA = dict(conv='conv', bn1='bn')
 
 
+# timm MobileNetV3 variants no backbone of the plugin builds, how to recognise their weights,
+# and why (docs/backbones.md, "One timm variant is not built").
+TIMM_EXCLUDED = {
+    'mobilenetv3_rw': (
+        lambda sd: 'conv_head.weight' in sd and 'conv_head.bias' not in sd,
+        "timm's early reimplementation, not a released model: block 1 without its residual, "
+        "SE squeeze widths round(exp / 4) with the block's nonlinearity, head conv without "
+        'bias'),
+}
+
+
 def convert_timm(sd: StateDict) -> StateDict:
     """timm ``mobilenetv3_*`` / ``tf_mobilenetv3_*`` -> plugin keys.
 
-    timm's ``tf_`` variants use TF "SAME" padding, which this plugin does not emulate: their
-    weights load, but their outputs only match with symmetric padding (the non-``tf_`` models).
+    The ``tf_`` variants load with ``padding='same'`` (TF's "SAME" padding) and BN eps 1e-3.
+
+    Raises:
+        ConversionError: the weights of a variant the plugin does not build
+            (:data:`TIMM_EXCLUDED`: ``mobilenetv3_rw``), with the reason.
     """
+    for name, (matches, reason) in TIMM_EXCLUDED.items():
+        if matches(sd):
+            raise ConversionError(
+                f"these are the weights of timm's {name}, which no backbone of the plugin "
+                f'builds ({reason}; docs/backbones.md): convert mobilenetv3_large_100 or '
+                'another variant instead')
     out = OrderedDict()
     order = []  # (stage, index) in checkpoint order -> table row
     for key in sd:
@@ -207,10 +232,6 @@ def with_backbone_record(state_dict: StateDict, record: Optional[dict]) -> State
     return out
 
 
-class ConversionError(ValueError):
-    """A checkpoint file that is missing or is not of the expected reference layout."""
-
-
 def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
                  source: str, in_channels: int = 3) -> int:
     """Converts a checkpoint file and writes ``dict(state_dict=..., meta=...)`` to ``dst``.
@@ -243,7 +264,9 @@ def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
     try:
         ckpt = torch.load(src, map_location='cpu', weights_only=False)
     except Exception as e:
-        raise ConversionError(f'{src} is not a readable checkpoint ({type(e).__name__}: {e})')
+        from .checkpoint import first_sentence
+        raise ConversionError(f'{src} is not a readable checkpoint ({type(e).__name__}: '
+                              f'{first_sentence(str(e))})')
     if isinstance(ckpt, dict):
         for key in ('state_dict', 'model'):
             if isinstance(ckpt.get(key), dict):
@@ -253,7 +276,13 @@ def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
     except (KeyError, AttributeError) as e:
         raise ConversionError(f'{src} does not look like a {source} MobileNetV3 checkpoint: '
                               f'{e}')
+    except ConversionError as e:
+        raise ConversionError(f'{src}: {e}') from e
     record = infer_backbone_options(state_dict, source)
+    if record is None:
+        warnings.warn(f'{src}: no options of the plugin\'s backbones give these weights\' '
+                      'widths, so none is recorded (loading it into a backbone fails with a '
+                      'key/shape mismatch unless it is built to fit)')
     if in_channels != 3:
         from .models.backbones.mobilenet import adapt_stem
         stem = 'backbone.layers.0.conv.weight'
