@@ -8,9 +8,7 @@ padding, resize to the original image, argmax; mmpretrain's softmax + argmax), a
 ``val_evaluator`` (mmseg's ``IoUMetric``, mmpretrain's ``Accuracy``) on the resulting data
 samples. A runtime's metric thus differs from PyTorch's only through its logits.
 """
-import contextlib
 import copy
-import logging
 from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
@@ -99,17 +97,12 @@ def build_val(cfg, loader: str = 'val_dataloader', evaluator: str = 'val_evaluat
     return dataloader, evaluator
 
 
-@contextlib.contextmanager
 def _quiet_metrics():
     """mmseg's IoUMetric logs a per-class table at INFO on every evaluation: keep it out."""
     from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+
+    from .quantize import quiet_logger
+    return quiet_logger(MMLogger.get_current_instance())
 
 
 def evaluate_backend(model: nn.Module, backend: Optional[Backend], dataloader,

@@ -208,17 +208,18 @@ def quantize_ptq(model: nn.Module, batches: Sequence[torch.Tensor],
             disable_bias_correction=True)
     # NNCF iterates the dataset item by item: one image per item keeps subset_size in images
     items = [x[i:i + 1] for x in batches for i in range(x.shape[0])]
-    with _quiet():
+    with quiet_logger():
         qmodel = nncf.quantize(model, nncf.Dataset(items), **kwargs)
     model.train(was_training)
     return qmodel.eval()
 
 
 @contextlib.contextmanager
-def _quiet():
-    """NNCF logs progress bars at INFO; keep them out of the tools' output."""
+def quiet_logger(logger=None):
+    """Raises ``logger`` (a ``logging.Logger``; default NNCF's, which logs progress at INFO) to
+    WARNING for the block, restoring its level after."""
     import logging
-    logger = logging.getLogger('nncf')
+    logger = logger or logging.getLogger('nncf')
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
@@ -445,7 +446,7 @@ def export_openvino(net: nn.Module, example: torch.Tensor, out_xml: str,
         log = io.StringIO()
         try:
             with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), \
-                    torch.no_grad(), _quiet(), warnings.catch_warnings():
+                    torch.no_grad(), quiet_logger(), warnings.catch_warnings():
                 warnings.simplefilter('ignore')
                 if route == 'onnx':
                     require('onnx', 'OpenVINO export')
