@@ -163,7 +163,7 @@ def test_batch_one_trains_or_names_the_layer(path):
         with pytest.raises(BatchNormBatchError) as info:
             model(torch.randn(1, 3, size, size), mode='tensor')
     message = str(info.value)
-    assert '\n' not in message and 'batch of at least 2 per process' in message
+    assert '\n' not in message and 'at least 2 images per process' in message
     assert 'SyncBN' in message
     layer = 'decode_head.image_pool.bn' if path.stem.startswith('raspp') else 'neck.extra_layers'
     assert layer in message
@@ -180,7 +180,10 @@ def test_train_tool_fails_before_any_update_at_batch_one(cityscapes_root, tmp_pa
                      'train_dataloader.persistent_workers=False',
                      'default_hooks.logger.interval=1'])
     line = one_line_error(proc)
-    assert 'decode_head.image_pool.bn' in line and 'batch of at least 2' in line
+    assert 'decode_head.image_pool.bn' in line and 'at least 2 images per process' in line
+    # the configs' SyncBN runs as BN on one process: the message says so, not the private class
+    assert 'a SyncBN on one process' in line and '_BatchNormXd' not in line
+    assert '[here: batch_size 1 per process]' in line
     assert 'Iter(train)' not in proc.stdout + proc.stderr
     assert not list(tmp_path.rglob('*.pth'))
 
@@ -268,13 +271,62 @@ def test_batch_one_fails_before_the_first_iteration_or_trains(name, tmp_path, ci
     with pytest.raises(BatchNormBatchError) as info:
         runner.train()
     message = str(info.value)
-    assert layer in message and 'batch of at least 2 per process' in message
+    assert layer in message and 'at least 2 images per process' in message
     assert '\n' not in message
     assert watch.iters == [] and not list(tmp_path.rglob('*.pth'))
     now = runner.model.state_dict()
     for key, value in watch.start.items():
         assert torch.equal(now[key], value), key
     assert runner.model.training  # modes restored (the loop had not switched them yet)
+
+
+def test_last_batch_of_one_image_fails_before_the_first_iteration(tmp_path, coco_set):
+    """An epoch-based run whose last batch holds one image (drop_last=False) would train a
+    whole epoch and then stop in SSDLite's 1x1 BN: the hook catches it before iteration 0 and
+    names the setting; drop_last=True trains."""
+    from mmengine.runner import Runner
+
+    from mnv3_plugin.batch_check import BatchNormBatchError, BatchNormCheckHook
+    path = ROOT / 'configs/detection/ssdlite_v3large-rf2_w100_r320_coco.py'
+    cfg = _batch_one_cfg(path, tmp_path, None, coco_set)
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    count = len(Runner.build_dataloader(cfg.train_dataloader).dataset)
+    assert count >= 3
+    cfg.train_dataloader.update(batch_size=count - 1, drop_last=False,
+                                sampler=dict(type='DefaultSampler', shuffle=True))
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=100)
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(BatchNormCheckHook())
+    watch = _Watch()
+    for hook in watch.hooks:
+        runner.register_hook(hook)
+    with pytest.raises(BatchNormBatchError) as info:
+        runner.train()
+    message = str(info.value)
+    assert 'neck.extra_layers' in message and 'drop_last=True' in message
+    assert (f'the last batch of each epoch holds 1 image(s): {count} images per process, '
+            f'batch_size {count - 1}, drop_last=False') in message
+    assert watch.iters == [] and not list(tmp_path.rglob('*.pth'))
+
+
+def test_smallest_batch_of_samplers():
+    from mmengine.dataset import DefaultSampler, InfiniteSampler, pseudo_collate
+    from torch.utils.data import DataLoader
+
+    from mnv3_plugin.batch_check import smallest_batch
+    data = list(range(10))
+
+    def loader(sampler, batch, drop_last=False):
+        return DataLoader(data, batch_size=batch, sampler=sampler, drop_last=drop_last,
+                          collate_fn=pseudo_collate)
+
+    for batch, want in ((3, 1), (4, 2), (5, 5), (1, 1), (11, 10)):
+        images, cause = smallest_batch(loader(DefaultSampler(data, shuffle=False), batch))
+        assert images == want == min(len(batch_) for batch_ in
+                                     loader(DefaultSampler(data, shuffle=False), batch)), batch
+    assert smallest_batch(loader(DefaultSampler(data), 3, drop_last=True))[0] == 3
+    assert smallest_batch(loader(InfiniteSampler(data), 3))[0] == 3  # always full batches
 
 
 # -- input channels: every backbone, and 3-channel weights adapt on loading -------------------
