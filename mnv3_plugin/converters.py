@@ -83,32 +83,12 @@ _TIMM_DS = dict(conv_dw='dw.conv', bn1='dw.bn', conv_pw='project.conv', bn2='pro
 _TIMM_CBA = dict(conv='conv', bn1='bn')
 
 
-# timm MobileNetV3 variants no backbone of the plugin builds, how to recognise their weights,
-# and why (docs/backbones.md, "One timm variant is not built").
-TIMM_EXCLUDED = {
-    'mobilenetv3_rw': (
-        lambda sd: 'conv_head.weight' in sd and 'conv_head.bias' not in sd,
-        "timm's early reimplementation, not a released model: block 1 without its residual, "
-        "SE squeeze widths round(exp / 4) with the block's nonlinearity, head conv without "
-        'bias'),
-}
-
-
 def convert_timm(sd: StateDict) -> StateDict:
-    """timm ``mobilenetv3_*`` / ``tf_mobilenetv3_*`` -> plugin keys.
+    """timm ``mobilenetv3_*`` / ``tf_mobilenetv3_*`` -> plugin keys (every variant timm
+    registers; ``mobilenetv3_rw`` is ``arch='large_rw'``, its head conv without bias).
 
     The ``tf_`` variants load with ``padding='same'`` (TF's "SAME" padding) and BN eps 1e-3.
-
-    Raises:
-        ConversionError: the weights of a variant the plugin does not build
-            (:data:`TIMM_EXCLUDED`: ``mobilenetv3_rw``), with the reason.
     """
-    for name, (matches, reason) in TIMM_EXCLUDED.items():
-        if matches(sd):
-            raise ConversionError(
-                f"these are the weights of timm's {name}, which no backbone of the plugin "
-                f'builds ({reason}; docs/backbones.md): convert mobilenetv3_large_100 or '
-                'another variant instead')
     out = OrderedDict()
     order = []  # (stage, index) in checkpoint order -> table row
     for key in sd:
@@ -187,7 +167,9 @@ def infer_backbone_options(state_dict: StateDict, source: str = 'tf',
     rule is tried with the published multipliers first, then multipliers 0.05 to 3.0 in steps
     of 0.01; the first whose per-row widths all equal the checkpoint's wins. The width rule of
     ``source`` (``'torchvision'`` or ``'tf'``/timm) is tried first, so a 1.0 checkpoint is
-    recorded under its library's rule (both agree there).
+    recorded under its library's rule (both agree there). Where the checkpoint has the
+    classifier's hidden layer (``head.layers.0.fc.weight``), only archs with its bias or lack
+    of it (``Arch.head_bias``: ``'large_rw'`` has none) are tried.
 
     Returns:
         ``dict(type=..., options=..., widths=...)``, or None when no option set matches.
@@ -195,11 +177,15 @@ def infer_backbone_options(state_dict: StateDict, source: str = 'tf',
     from .models.backbones import mobilenet
     cls = getattr(mobilenet, backbone_type)
     widths = row_widths_of(state_dict)
+    head_bias = ('head.layers.0.fc.bias' in state_dict
+                 if 'head.layers.0.fc.weight' in state_dict else None)
     rules = (('torchvision', 'tf', 'timm') if source == 'torchvision' else
              ('timm', 'tf', 'torchvision') if source == 'timm' else ('tf', 'timm', 'torchvision'))
     grid = list(_PREFERRED_WIDTHS) + [round(0.05 + 0.01 * i, 2) for i in range(296)]
     depths = list(_PREFERRED_DEPTHS) + [round(0.1 * i, 1) for i in range(1, 31)]
     for arch_name, arch in cls.arch_settings.items():
+        if head_bias is not None and arch.head_channels and head_bias != arch.head_bias:
+            continue
         tried = set()
         for depth in depths:
             deep = mobilenet.apply_depth(arch.rows, depth)

@@ -16,9 +16,9 @@ from ...registry import MODELS
 from ..layers import Bottleneck, ConvBNAct
 from . import options as opts
 from .redesigns import apply_last_stage, apply_stem
-from .row_widths import apply_row_widths
+from .row_widths import SE_SQUEEZE_RULES, apply_row_widths, squeeze_width
 from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE,
-                     V3_LARGE_MINIMAL, V3_SMALL, V3_SMALL_MINIMAL, Arch, Row)
+                     V3_LARGE_MINIMAL, V3_LARGE_RW, V3_SMALL, V3_SMALL_MINIMAL, Arch, Row)
 
 WIDTH_RULES = ('tf', 'timm', 'torchvision')
 RF2_RULES = ('detection', 'segmentation')  # reduced_tail (None: no RF2)
@@ -50,8 +50,9 @@ class LayerSpec:
         in_stride: output stride of the layer's input.
         out_stride: output stride of the layer's output.
         residual: the block adds its input (inverted residual rows whose table stride is 1 and
-            whose widths match: MobileNetV2, Section 3.3); decided from the table, so neither
-            atrous convolution nor per-row width overrides add or remove one.
+            whose widths match: MobileNetV2, Section 3.3; not the rows marked ``noskip``);
+            decided from the table, so neither atrous convolution nor per-row width overrides
+            add or remove one.
     """
     row: Row
     in_channels: int
@@ -194,8 +195,8 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
 
     Width rules: the layers whose width the libraries compute differently are the stem, the
     expansions, the final 1x1 conv and the classifier's head conv (:func:`classifier_width`).
-    Block outputs (make_divisible(out x m, 8)) and SE squeezes (make_divisible(exp / 4, 8))
-    agree in all three.
+    Block outputs (make_divisible(out x m, 8)) and SE squeezes (the arch's ``se_squeeze``:
+    :func:`~.row_widths.squeeze_width`) agree in all three.
 
     - ``'tf'`` (the released TF-slim models, Keras): stem make_divisible(16 x m); expansions
       make_divisible(real input x exp/in, 8); final conv make_divisible(960 x m).
@@ -253,12 +254,7 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
                 mid = make_divisible(row.exp * widen_factor)
         else:
             mid = in_ch
-        if not row.se:
-            se_ch = 0
-        elif arch.se_squeeze == 'expansion':
-            se_ch = make_divisible(mid / 4)
-        else:
-            se_ch = max(1, int(in_ch * 0.25))
+        se_ch = squeeze_width(arch.se_squeeze, mid, in_ch) if row.se else 0
         stride, layer_dilation = row.stride, dilation
         if cur_stride * row.stride > output_stride:
             # atrous: this layer keeps the resolution, the layers after it dilate
@@ -268,7 +264,7 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
                 layer_dilation = dilation
         in_stride = cur_stride
         cur_stride *= stride
-        residual = row.op == 'bneck' and row.stride == 1 and in_ch == out_ch
+        residual = row.op == 'bneck' and row.stride == 1 and in_ch == out_ch and not row.noskip
         specs.append(LayerSpec(row, in_ch, mid, out_ch, se_ch, stride, layer_dilation,
                                in_stride, cur_stride, residual))
         in_ch, table_in = out_ch, row.out
@@ -331,8 +327,9 @@ class TableNet(BaseModule):
     ``'os8_dw'`` (the depthwise output, before SE, of the last block at output stride 8: the
     LR-ASPP low-level feature of the released models). ``out_channels`` and ``out_strides``
     declare what each output is; ``head_channels`` the width of the ImageNet classifier's 1x1
-    conv after pooling for this configuration (:func:`classifier_width`) and ``head_act_cfg``
-    its activation (h-swish; ReLU for the minimalistic archs).
+    conv after pooling for this configuration (:func:`classifier_width`), ``head_act_cfg``
+    its activation (h-swish; ReLU for the minimalistic archs) and ``head_bias`` whether it has
+    a bias (False only for ``'large_rw'``).
 
     Shapes: (N, in_channels, H, W) -> a tuple with one (N, out_channels[i],
     ceil(H / out_strides[i]), ceil(W / out_strides[i])) map per entry of ``out_indices``.
@@ -367,7 +364,8 @@ class TableNet(BaseModule):
             ``row_widths.py``).
         last_stage: 'efficient' (Figure 5, the tables) or 'original' (MobileNetV2-style).
         stem: the first layer, e.g. ``dict(channels=32, nl='RE')`` (Section 5.1 ablation).
-        se_squeeze: SE width rule override: 'expansion' (Section 5.3) or 'input' (MnasNet).
+        se_squeeze: SE width rule override: 'expansion' (Section 5.3), 'input' (MnasNet) or
+            'expansion_round' (timm's ``mobilenetv3_rw``; :func:`~.row_widths.squeeze_width`).
         head_channels: the classifier's conv after pooling at width 1.0 (default: the arch's,
             1280 Large / 1024 Small as every released model; ``head_channels=1280`` on V3-Small
             gives the printed Table 2's 2.9M); scaled by :func:`classifier_width`.
@@ -446,8 +444,8 @@ class TableNet(BaseModule):
             if not isinstance(head_channels, int) or head_channels < 0:
                 raise ValueError(f'head_channels must be a non-negative int, got {head_channels!r}')
             arch = replace(arch, head_channels=head_channels)
-        if se_squeeze not in (None, 'expansion', 'input'):
-            raise ValueError("se_squeeze must be None, 'expansion' or 'input', got "
+        if se_squeeze is not None and se_squeeze not in SE_SQUEEZE_RULES:
+            raise ValueError(f'se_squeeze must be None or one of {SE_SQUEEZE_RULES}, got '
                              f'{se_squeeze!r}')
         # depth, Section 5's redesigns, RF2 and Table 5's nonlinearities: transforms of the table
         rows = apply_depth(arch.rows, depth_multiplier)
@@ -485,8 +483,10 @@ class TableNet(BaseModule):
         nl_cfg = copy.deepcopy(self.default_nl_cfg)
         nl_cfg.update(act_cfg or {})
         gate_cfg = se_gate_cfg or self.gate_cfgs[arch.se_gate]
-        # the classifier's hidden conv after pooling: h-swish (Section 5.1), ReLU (minimalistic)
+        # the classifier's hidden conv after pooling: h-swish (Section 5.1), ReLU (minimalistic);
+        # with a bias except in timm's mobilenetv3_rw
         self.head_act_cfg = copy.deepcopy(nl_cfg[arch.head_nl])
+        self.head_bias = arch.head_bias
         self.layers = nn.ModuleList()
         for spec in self.specs:
             act = nl_cfg[spec.row.nl]
@@ -495,7 +495,9 @@ class TableNet(BaseModule):
                                              spec.row.kernel, spec.stride, spec.dilation,
                                              norm_cfg=norm_cfg, act_cfg=act, padding=padding))
             else:
-                self.layers.append(Bottleneck(spec, act, gate_cfg, norm_cfg, with_cp, padding))
+                se_act = act if arch.se_nl is None else nl_cfg[arch.se_nl]
+                self.layers.append(Bottleneck(spec, act, gate_cfg, norm_cfg, with_cp, padding,
+                                              se_act_cfg=se_act))
         self.channels_last = False  # set by switch_to_deploy
         self._freeze_stages()
         self._mnv3_record = opts.record(self, options)  # travels with the weights
@@ -617,11 +619,12 @@ def _record_options(module: TableNet, state_dict, prefix, local_metadata) -> Non
 
 @MODELS.register_module()
 class MobileNetV3(TableNet):
-    """MobileNetV3-Large and -Small (Tables 1 and 2) and their minimalistic versions released by
-    the authors (``'large_minimal'``, ``'small_minimal'``: :func:`tables.minimalistic`). See
-    :class:`TableNet` for the arguments."""
+    """MobileNetV3-Large and -Small (Tables 1 and 2), their minimalistic versions released by
+    the authors (``'large_minimal'``, ``'small_minimal'``: :func:`tables.minimalistic`) and
+    timm's early reimplementation of Large (``'large_rw'``, timm's ``mobilenetv3_rw``:
+    :func:`tables.timm_rw`; beyond the paper). See :class:`TableNet` for the arguments."""
     arch_settings = dict(large=V3_LARGE, small=V3_SMALL, large_minimal=V3_LARGE_MINIMAL,
-                         small_minimal=V3_SMALL_MINIMAL)
+                         small_minimal=V3_SMALL_MINIMAL, large_rw=V3_LARGE_RW)
 
 
 @MODELS.register_module()
