@@ -63,6 +63,8 @@ EXACT = {
     # timm's deeper, wider Large (depth multiplier 1.2: beyond the paper)
     'large-1.5-depth-1.2': (dict(arch='large', widen_factor=1.5, depth_multiplier=1.2,
                                  width_rule='timm'), 'timm:mobilenetv3_large_150d', {}),
+    # timm's early reimplementation of Large (beyond the paper; head conv without bias)
+    'large-rw': (dict(arch='large_rw'), 'timm:mobilenetv3_rw', {}),
 }
 
 
@@ -429,6 +431,23 @@ def test_se_is_quarter_of_expansion():
     se = [(s.mid_channels, s.se_channels) for s in model.specs if s.se_channels]
     assert se == [(72, 24), (120, 32), (120, 32), (480, 120), (672, 168), (672, 168),
                   (960, 240), (960, 240)]
+
+
+def test_large_rw_has_timms_se_widths_residuals_and_se_activations():
+    """arch='large_rw' is timm's mobilenetv3_rw block by block: SE squeeze widths, which
+    blocks add their input, and the SE's inner activation (the block's own)."""
+    ref = reference('timm:mobilenetv3_rw')
+    blocks = [b for stage in ref.blocks for b in stage]
+    ours = MobileNetV3(arch='large_rw', init_cfg=None)
+    assert len(ours.layers) == len(blocks) + 1
+    for layer, spec, block in zip(ours.layers[1:], ours.specs[1:], blocks):
+        se = getattr(block, 'se', None)
+        se_ch = se.conv_reduce.out_channels if hasattr(se, 'conv_reduce') else 0
+        assert spec.se_channels == se_ch
+        assert spec.residual == getattr(block, 'has_skip', False)
+        if se_ch:
+            theirs = type(se.act1).__name__.lower()
+            assert type(layer.se.relu).__name__.lower().replace('hswish', 'hardswish') == theirs
 
 
 def test_feature_info():

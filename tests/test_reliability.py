@@ -401,12 +401,9 @@ def test_converter_and_init_cfg_adapt_a_torchvision_stem(tmp_path):
 # A grid (step 0.05) plus multipliers where rounding 960 x m and 6 x round(160 x m) or
 # 16 x m and timm's fixed stem differ.
 SWEEP = sorted({round(0.05 * i, 2) for i in range(2, 41)} | {0.33, 0.52, 0.67, 0.9, 1.1, 1.3})
-# timm variants this plugin does not build, and why (docs/backbones.md says the same).
-TIMM_NOT_BUILT = {
-    'mobilenetv3_rw': "timm's early reimplementation, not a released model: block 1 without "
-                      "residual, SE squeeze round(exp / 4) with the block's nonlinearity, head "
-                      'conv without bias',
-}
+# timm variants whose name does not spell arch and width: (arch, widen_factor) as timm registers
+# them (``mobilenetv3_rw``: ``_gen_mobilenet_v3_rw('mobilenetv3_rw', 1.0)``, BN eps 1e-3).
+TIMM_NAMED = {'mobilenetv3_rw': ('large_rw', 1.0)}
 
 
 def _classifier(**backbone):
@@ -453,12 +450,17 @@ def _timm_options(name, converted):
     record = infer_backbone_options(converted, 'timm')
     assert record is not None, f'{name}: no backbone options give its widths'
     options = {k: v for k, v in record['options'].items() if v is not None}
-    size = re.search(r'_(\d+)(d?)$', name)
-    assert options['widen_factor'] == int(size.group(1)) / 100, name
-    assert (options['depth_multiplier'] > 1) == bool(size.group(2)), name  # '150d': deeper
-    assert options['arch'] == ('large' if '_large_' in name else 'small') + (
-        '_minimal' if '_minimal_' in name else ''), name
-    eps = 1e-3 if name.startswith('tf_') else 1e-5
+    if name in TIMM_NAMED:
+        assert (options['arch'], options['widen_factor']) == TIMM_NAMED[name], name
+        assert options['depth_multiplier'] == 1, name
+    else:
+        size = re.search(r'_(\d+)(d?)$', name)
+        assert options['widen_factor'] == int(size.group(1)) / 100, name
+        assert (options['depth_multiplier'] > 1) == bool(size.group(2)), name  # '150d': deeper
+        assert options['arch'] == ('large' if '_large_' in name else 'small') + (
+            '_minimal' if '_minimal_' in name else ''), name
+    # timm's own models use torch's BN eps (1e-5), but mobilenetv3_rw sets TF's (1e-3)
+    eps = 1e-3 if name.startswith('tf_') or name == 'mobilenetv3_rw' else 1e-5
     options['norm_cfg'] = dict(type='BN', eps=eps, momentum=0.01)
     if name.startswith('tf_'):
         options['padding'] = 'same'
@@ -467,7 +469,7 @@ def _timm_options(name, converted):
 
 def _timm_variants():
     timm = pytest.importorskip('timm')
-    return [n for n in timm.list_models('*mobilenetv3*') if n not in TIMM_NOT_BUILT]
+    return timm.list_models('*mobilenetv3*')
 
 
 def _check_timm(ref, options, x):
@@ -517,11 +519,12 @@ def test_timm_depth_sweep_converts_and_matches():
                              norm_cfg=dict(type='BN', eps=1e-5, momentum=0.01)), x)
 
 
-def test_timm_exclusions_are_still_registered_and_documented():
+def test_timm_named_variants_are_registered_and_documented():
     timm = pytest.importorskip('timm')
-    assert set(TIMM_NOT_BUILT) <= set(timm.list_models('*mobilenetv3*'))
+    assert set(TIMM_NAMED) <= set(timm.list_models('*mobilenetv3*'))
     docs = (ROOT / 'docs/backbones.md').read_text()
-    assert all(f'`{name}`' in docs for name in TIMM_NOT_BUILT)
+    assert all(f'`{name}`' in docs and f"`arch='{arch}'`" in docs
+               for name, (arch, _) in TIMM_NAMED.items())
 
 
 # -- newcomer experience: build progress, no pkg_resources warnings ---------------------------
