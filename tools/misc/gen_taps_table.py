@@ -10,8 +10,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from mnv3_plugin.runner_utils import run_cli
 from mnv3_plugin.models.backbones.tables import Arch
+from mnv3_plugin.runner_utils import run_cli
 from mnv3_plugin.taps import BACKBONES, build_backbone, markdown_rows
 
 ROOT = Path(__file__).resolve().parents[2]

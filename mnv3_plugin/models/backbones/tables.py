@@ -42,8 +42,8 @@ class Arch:
             ``round``: timm's ``SqueezeExcite`` default ``rd_round_fn``, ``mobilenetv3_rw``).
         se_gate: gate of the SE module: 'hsigmoid' (MobileNetV3) or 'sigmoid' (MnasNet).
         se_nl: NL code of the SE module's inner activation: ``'RE'`` (every released model:
-            TF-slim, torchvision, timm's ``force_act_layer=nn.ReLU``) or None for the block's own NL (timm's ``SqueezeExcite`` without
-            ``force_act_layer``: ``mobilenetv3_rw``).
+            TF-slim, torchvision, timm's ``force_act_layer=nn.ReLU``) or None for the block's
+            own NL (timm's ``SqueezeExcite`` without ``force_act_layer``: ``mobilenetv3_rw``).
         fix_last_conv: keep the final 1x1 conv of the table at its width when the multiplier is
             below 1 (MobileNetV2's rule, Sandler et al. Section 4; MnasNet in timm/TF).
         head_nl: NL code of the classifier's hidden conv after pooling: ``'HS'`` (Section 5.1)
