@@ -496,3 +496,18 @@ def test_classifier_head_width_rule(arch, width, rule, rf2, expected):
     model = MobileNetV3(arch=arch, widen_factor=width, width_rule=rule, reduced_tail=rf2)
     assert model.head_channels == expected
     assert MobileNetV2().head_channels == 0  # a single FC after pooling
+
+
+def test_large_rw_head_has_no_hidden_bias_and_mmpretrains_head_is_refused():
+    """timm's mobilenetv3_rw has no bias in the classifier's hidden conv: classifier_cfg builds
+    the plugin's head without it; mmpretrain's StackedLinearClsHead (always a bias) is refused
+    with the fix."""
+    model = classifier(dict(type='mnv3_plugin.MobileNetV3', arch='large_rw'))
+    ref = reference('timm:mobilenetv3_rw')
+    assert (model.head.layers[0].fc.bias is None) == (ref.conv_head.bias is None)
+    assert model.head.layers[-1].fc.bias is not None
+    cfg = classifier_cfg(dict(type='mnv3_plugin.MobileNetV3', arch='large_rw'))
+    cfg['head'] = dict(cfg['head'], type='StackedLinearClsHead')
+    cfg['head'].pop('hidden_bias')
+    with pytest.raises(ValueError, match="type='mnv3_plugin.StackedLinearClsHead'"):
+        build_model(Config(dict(default_scope='mmpretrain', model=cfg)))
