@@ -4,7 +4,7 @@ Each test failed before its fix: another model's checkpoint reported as an optio
 equivalent option values listed as differences, ``--partial-load`` stopped by the option check,
 ``pretrained=FILE`` with the converters' ``backbone.`` keys, ``out_indices=5.0`` and misspelt
 arguments, print_taps' width rules and options, messages cut mid-word, a file read twice per
-``init_cfg`` load, timm's ``mobilenetv3_rw`` converted without a word.
+``init_cfg`` load, timm's ``mobilenetv3_rw`` converted into weights no backbone took.
 """
 import contextlib
 import io
@@ -245,15 +245,18 @@ def test_truncated_checkpoint_message_ends_at_a_sentence(tmp_path):
     assert str(tmp_path / 'cut.pth') in msg and msg.endswith('central directory.)'), msg
 
 
-def test_timm_mobilenetv3_rw_is_refused_with_the_documented_reason(tmp_path):
+def test_timm_mobilenetv3_rw_converts_to_its_arch_and_loads(tmp_path):
+    """timm's mobilenetv3_rw (its own early reimplementation) converts to arch='large_rw' and
+    loads through init_cfg; the Large table refuses it, naming the arch."""
     timm = pytest.importorskip('timm')
-    from mnv3_plugin.converters import TIMM_EXCLUDED, ConversionError, convert_file, convert_timm
+    from mnv3_plugin.converters import convert_file, convert_timm
+    from mnv3_plugin.models.backbones.mobilenet import MobileNetV3
+    from mnv3_plugin.models.backbones.options import CheckpointOptionError
     torch.save(timm.create_model('mobilenetv3_rw').state_dict(), tmp_path / 'rw.pth')
-    with pytest.raises(ConversionError) as err:
-        convert_file(str(tmp_path / 'rw.pth'), str(tmp_path / 'out.pth'), convert_timm, 'timm')
-    msg = str(err.value)
-    assert str(tmp_path / 'rw.pth') in msg and "timm's mobilenetv3_rw" in msg
-    assert TIMM_EXCLUDED['mobilenetv3_rw'][1] in msg and 'docs/backbones.md' in msg
-    assert '\n' not in msg and not list(tmp_path.glob('out.pth*'))
-    docs = (ROOT / 'docs/backbones.md').read_text()
-    assert '`mobilenetv3_rw`' in docs and 'head conv' in docs and 'refuses' in docs
+    convert_file(str(tmp_path / 'rw.pth'), str(tmp_path / 'out.pth'), convert_timm, 'timm')
+    meta = torch.load(tmp_path / 'out.pth', weights_only=False)['meta']['backbone']
+    assert meta['options']['arch'] == 'large_rw'
+    init = dict(type='Pretrained', checkpoint=str(tmp_path / 'out.pth'), prefix='backbone.')
+    MobileNetV3(arch='large_rw', init_cfg=init).init_weights()
+    with pytest.raises(CheckpointOptionError, match="arch='large_rw'"):
+        MobileNetV3(arch='large', init_cfg=init).init_weights()

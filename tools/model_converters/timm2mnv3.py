@@ -8,8 +8,8 @@ set in the backbone for identical outputs:
 
 - timm's ``tf_mobilenetv3_*`` ports of the TF checkpoints: ``padding='same'`` (TF's "SAME"
   padding, asymmetric at stride 2) and BN eps 1e-3 (the plugin's default);
-- timm's own ``mobilenetv3_*`` models: BN eps 1e-5,
-  ``norm_cfg=dict(type='BN', eps=1e-5, momentum=0.01)``.
+- timm's own ``mobilenetv3_*`` models (except ``mobilenetv3_rw``, which keeps 1e-3): BN eps
+  1e-5, ``norm_cfg=dict(type='BN', eps=1e-5, momentum=0.01)``.
 """
 from mnv3_plugin.converters import convert_timm
 from mnv3_plugin.runner_utils import converter_cli
@@ -17,4 +17,5 @@ from mnv3_plugin.runner_utils import converter_cli
 if __name__ == '__main__':
     converter_cli(convert_timm, 'timm', __doc__,
                   note="timm's tf_mobilenetv3_* ports also need padding='same'; its own "
-                       "mobilenetv3_* models norm_cfg=dict(type='BN', eps=1e-5, momentum=0.01)")
+                       "mobilenetv3_* models (not mobilenetv3_rw) norm_cfg=dict(type='BN', "
+                       "eps=1e-5, momentum=0.01)")
