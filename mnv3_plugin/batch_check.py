@@ -87,9 +87,11 @@ def smallest_batch(loader) -> Tuple[Optional[int], str]:
     size = per_process_batch_size(loader)
     if not size:
         return None, ''
+    from mmengine.dataset import InfiniteSampler
     sampler = getattr(loader, 'sampler', None)
-    try:
-        count = len(sampler) if sampler is not None else None
+    try:  # InfiniteSampler has a __len__ (its dataset's) but never ends an epoch
+        count = (len(sampler) if sampler is not None
+                 and not isinstance(sampler, InfiniteSampler) else None)
     except TypeError:  # no __len__: infinite
         count = None
     if count and not getattr(loader, 'drop_last', False) and count % size:

@@ -420,7 +420,8 @@ def test_ablation_builds_and_differs_as_the_paper_says(path, large_counts):
     (dict(last_stage='mobile'), ["last_stage must be one of ('efficient', 'original')"]),
     (dict(stem=dict(channels=20)), ['stem.channels must be a positive multiple of 8', '20']),
     (dict(stem=dict(width=32)), ["stem: unknown key(s) ['width']"]),
-    (dict(se_squeeze='half'), ["se_squeeze must be None, 'expansion' or 'input'"]),
+    (dict(se_squeeze='half'), ['se_squeeze must be None or one of', "'expansion'", "'input'",
+                               "'expansion_round'"]),
 ])
 def test_redesign_arguments_are_checked(kwargs, words):
     with pytest.raises(ValueError) as info:

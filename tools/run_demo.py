@@ -20,6 +20,7 @@
    skips the step with one line.
 """
 import argparse
+import gc
 import os
 import os.path as osp
 import time
@@ -88,6 +89,10 @@ def main():
     print(f'[demo] mIoU untrained: {untrained:.2f}')
     print(f'[demo] mIoU trained:   {trained:.2f}')
     if not args.no_deploy:
+        # the train loader's persistent worker processes must end before the runtimes start
+        # their threads (left to interpreter exit, their shutdown crashed the process)
+        del runner
+        gc.collect()
         checkpoint = osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
         deploy(cfg, checkpoint, osp.join(cfg.work_dir, 'deploy'))
 
