@@ -233,6 +233,32 @@ def measure_network(model: nn.Module, input_hw: Tuple[int, int], backend: str = 
                               runs, threads, clock) for _ in range(max(1, repeats)))
 
 
+def measure_interleaved(models: Dict[str, nn.Module], input_hw: Tuple[int, int],
+                        backend: str = 'torch', warmup: int = 10, runs: int = 50,
+                        rounds: int = 3, threads: int = 1, clock: str = 'cpu') -> Dict[str, float]:
+    """Direct latency of several classifiers, measured in turn over ``rounds`` rounds (ms).
+
+    On a shared machine the load drifts; timing the networks one after another in every round
+    puts them under the same load, and each keeps its smallest median (other processes only
+    ever add time). The search's stopping rule and the benchmark's final table both use this,
+    so a network found at or below a target by one is measured the same way by the other.
+
+    Args:
+        models: ``{name: classifier}`` (each timed as :func:`measure_network` does).
+        input_hw, backend, warmup, runs, threads, clock: as :func:`measure_network`.
+        rounds: rounds of measurements, each network once per round.
+
+    Returns:
+        ``{name: ms}``, the smallest of each network's ``rounds`` medians.
+    """
+    times: Dict[str, List[float]] = {name: [] for name in models}
+    for _ in range(max(1, rounds)):
+        for name, model in models.items():
+            times[name].append(measure_network(model, input_hw, backend, warmup, runs, threads,
+                                               1, clock))
+    return {name: min(samples) for name, samples in times.items()}
+
+
 class NeckHead(nn.Module):
     """The part of a classifier after its backbone, as one timed unit: neck, then head."""
 

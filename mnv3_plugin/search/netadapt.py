@@ -12,7 +12,8 @@ From a seed config and its checkpoint, each step
 3. takes the proposal that maximises dAcc / |dLatency| (the paper's metric; ``'accuracy'``
    selects the original NetAdapt's smallest accuracy drop, Yang et al. 2018),
 
-until the latency is at or below the target, both by the table and measured directly. The
+until the latency is at or below the target (less an optional margin for measurement noise),
+both by the table and measured directly next to the seed. The
 final 1x1 conv of the table (the classifier's input) is not searched: it is neither of the two
 proposal kinds, and its width is the head's ``in_channels``.
 
@@ -34,7 +35,7 @@ from mmengine.config import Config
 from ..models.backbones.row_widths import (DIVISOR, apply_row_widths, has_expansion,
                                            normalize_row_widths, residual_groups)
 from .finetune import SearchData, build_search_data, evaluate, finetune
-from .latency import BlockLUT, atomic_write_json, measure_network
+from .latency import BlockLUT, atomic_write_json, measure_interleaved, measure_network
 from .models import build_model, classifier_madds, count_params
 from .transfer import transfer_weights
 
@@ -145,6 +146,24 @@ def generate_proposals(base_specs: Sequence, widths: Widths, estimate: Callable[
     return proposals
 
 
+def target_reached(lut_ms: float, measured_ms: float, target_ms: float,
+                   margin: float = 0.0) -> bool:
+    """The stopping rule: both the table's estimate (deterministic) and the direct measurement
+    (noisy on a shared machine, but what the target is about) at or below
+    ``target_ms x (1 - margin)``.
+
+    ``margin`` (default 0, the paper's rule) is a fraction kept in hand for measurement noise,
+    so that a later measurement of the same network in the same protocol still finds it at or
+    below the target.
+
+    Raises:
+        ValueError: a margin outside [0, 0.5).
+    """
+    if not 0 <= margin < 0.5:
+        raise ValueError(f'stop margin must be in [0, 0.5), got {margin}')
+    return max(lut_ms, measured_ms) <= target_ms * (1 - margin)
+
+
 def select(proposals: Sequence[Proposal], prev_acc: float, current_ms: float,
            metric: str = 'ratio') -> Proposal:
     """The proposal to take (Section 4.2, step 2(c)).
@@ -209,6 +228,7 @@ class Settings:
     holdout_fraction: float = 0.2
     runs: int = 50
     seed: int = 0
+    stop_margin: float = 0.0
     extra: dict = field(default_factory=dict)  # e.g. --cfg-options, recorded for the log
 
 
@@ -237,6 +257,8 @@ class NetAdapt:
             raise SearchError(f'metric must be one of {METRICS}, got {settings.metric!r}')
         if (settings.target_ms is None) == (settings.target_ratio is None):
             raise SearchError('give exactly one of target_ms and target_ratio')
+        if not 0 <= settings.stop_margin < 0.5:
+            raise SearchError(f'stop margin must be in [0, 0.5), got {settings.stop_margin}')
         self.cfg = cfg
         self.s = settings
         self.work_dir = work_dir
@@ -294,12 +316,11 @@ class NetAdapt:
             ``relative_ms`` = seed_ms x measured_ms / seed_now_ms, the latency the stopping
             rule uses.
         """
-        mine, seed = [], []
-        for _ in range(repeats):
-            mine.append(self.measure(model, repeats=1))
-            seed.append(self.measure(self.seed_model, repeats=1))
-        return dict(measured_ms=min(mine), seed_now_ms=min(seed),
-                    relative_ms=seed_ms * min(mine) / min(seed))
+        ms = measure_interleaved(dict(model=model, seed=self.seed_model),
+                                 tuple(self.s.latency_hw), self.s.backend, runs=self.s.runs,
+                                 rounds=repeats)
+        return dict(measured_ms=ms['model'], seed_now_ms=ms['seed'],
+                    relative_ms=seed_ms * ms['model'] / ms['seed'])
 
     def _complexity(self, model) -> dict:
         return dict(params_m=round(count_params(model) / 1e6, 4),
@@ -322,9 +343,8 @@ class NetAdapt:
         model = self._current_model(state, widths)
         while True:
             last = state['steps'][-1] if state['steps'] else state['seed']
-            # both the table (deterministic) and a direct measurement (noisy on a shared
-            # machine, but what the target is about) must be at or below the target
-            if max(last['lut_ms'], last['relative_ms']) <= state['target_ms']:
+            if target_reached(last['lut_ms'], last['relative_ms'], state['target_ms'],
+                              self.s.stop_margin):
                 state['done'], state['reason'] = True, 'target reached'
                 break
             if self.max_steps is not None and len(state['steps']) >= self.max_steps:
