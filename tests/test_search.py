@@ -301,6 +301,16 @@ def test_interleaved_measurement_alternates_and_keeps_each_best(monkeypatch):
 
 
 # -- latency lookup table (item 2) ------------------------------------------------------------
+def test_lookup_table_entry_is_the_smallest_of_its_repeats(monkeypatch):
+    from mnv3_plugin.search import latency
+    medians = iter([0.5, 0.3, 0.4, 9.0])
+    monkeypatch.setattr(latency, 'measure_module', lambda *a, **k: next(medians))
+    lut = BlockLUT(None, repeats=3)
+    assert lut.lookup('k', torch.nn.Identity(), (1, 1, 1, 1)) == 0.3
+    assert lut.lookup('k', torch.nn.Identity(), (1, 1, 1, 1)) == 0.3  # cached, not re-measured
+    assert next(medians) == 9.0
+
+
 def test_lookup_table_caches_sums_and_refuses_other_conditions(small_cfg, tmp_path):
     model = build_model(small_cfg)
     path = str(tmp_path / 'lut.json')

@@ -229,6 +229,7 @@ class Settings:
     runs: int = 50
     seed: int = 0
     stop_margin: float = 0.0
+    lut_repeats: int = 1
     extra: dict = field(default_factory=dict)  # e.g. --cfg-options, recorded for the log
 
 
@@ -266,7 +267,8 @@ class NetAdapt:
         self.progress = progress
         self.log = log
         self.lut = BlockLUT(lut_path or osp.join(work_dir, f'latency_lut_{settings.backend}.json'),
-                            settings.backend, runs=settings.runs)
+                            settings.backend, runs=settings.runs,
+                            repeats=settings.lut_repeats)
         seed_model = build_model(cfg)
         if not hasattr(seed_model.backbone, 'specs'):
             raise SearchError('NetAdapt needs a table-driven backbone (mnv3_plugin.MobileNetV3, '
