@@ -278,6 +278,9 @@ def test_selection_by_ratio_and_by_accuracy():
 def test_stopping_rule_needs_table_and_measurement_below_target_less_margin(
         lut_ms, measured_ms, margin, reached):
     assert target_reached(lut_ms, measured_ms, 8.0, margin) is reached
+    # a table whose seed reads 0.9 x its measurement must read 0.9 x the target too
+    assert target_reached(lut_ms * 0.9, measured_ms, 8.0, margin, 0.9) is reached
+    assert not target_reached(lut_ms, measured_ms, 8.0, margin, 0.9) or lut_ms <= 7.2
 
 
 def test_stop_margin_is_checked():

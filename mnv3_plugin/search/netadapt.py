@@ -147,21 +147,26 @@ def generate_proposals(base_specs: Sequence, widths: Widths, estimate: Callable[
 
 
 def target_reached(lut_ms: float, measured_ms: float, target_ms: float,
-                   margin: float = 0.0) -> bool:
+                   margin: float = 0.0, table_per_measured: float = 1.0) -> bool:
     """The stopping rule: both the table's estimate (deterministic) and the direct measurement
     (noisy on a shared machine, but what the target is about) at or below
-    ``target_ms x (1 - margin)``.
+    ``target_ms x (1 - margin)``, the table's in its own units.
 
     ``margin`` (default 0, the paper's rule) is a fraction kept in hand for measurement noise,
     so that a later measurement of the same network in the same protocol still finds it at or
-    below the target.
+    below the target. ``table_per_measured`` is the seed's table estimate over its measured
+    latency: the target in table units is ``target_ms`` times it, so the table must show the
+    same fraction of the seed's latency as the measurement (when the table was calibrated on
+    another measurement of the seed than the one that set the target, the two differ by that
+    measurement's noise).
 
     Raises:
         ValueError: a margin outside [0, 0.5).
     """
     if not 0 <= margin < 0.5:
         raise ValueError(f'stop margin must be in [0, 0.5), got {margin}')
-    return max(lut_ms, measured_ms) <= target_ms * (1 - margin)
+    goal = target_ms * (1 - margin)
+    return lut_ms <= goal * table_per_measured and measured_ms <= goal
 
 
 def select(proposals: Sequence[Proposal], prev_acc: float, current_ms: float,
@@ -346,7 +351,8 @@ class NetAdapt:
         while True:
             last = state['steps'][-1] if state['steps'] else state['seed']
             if target_reached(last['lut_ms'], last['relative_ms'], state['target_ms'],
-                              self.s.stop_margin):
+                              self.s.stop_margin, state['seed']['lut_ms'] /
+                              state['seed']['measured_ms']):
                 state['done'], state['reason'] = True, 'target reached'
                 break
             if self.max_steps is not None and len(state['steps']) >= self.max_steps:
