@@ -10,7 +10,7 @@ real training batch through it before the first iteration (:func:`dry_run`, whic
 weight, statistic or random state), so training stops before it starts.
 """
 import random
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import numpy as np
 import torch
@@ -40,12 +40,16 @@ class _OneValueCheck:
         x = args[0] if args else None
         if (module.training and isinstance(x, torch.Tensor) and x.dim() >= 2
                 and x.numel() // max(1, x.shape[1]) == 1 and not _synced(module)):
+            # mmengine turns SyncBN into its private _BatchNormXd on one process
+            kind = ('BatchNorm, a SyncBN on one process' if type(module).__name__ ==
+                    '_BatchNormXd' else type(module).__name__)
             raise BatchNormBatchError(
-                f'{self.name} ({type(module).__name__}) gets 1 value per channel in training '
-                f'(input {tuple(x.shape)}: one image per process and a 1x1 map), which batch '
-                'normalization cannot normalize: train with a batch of at least 2 per process '
-                "(train_dataloader.batch_size) or SyncBN across processes (norm_cfg=dict("
-                "type='SyncBN') with tools/dist_train.sh)")
+                f'{self.name} ({kind}) gets 1 value per channel in training '
+                f'(input {tuple(x.shape)}: one image in the batch and a 1x1 map), which batch '
+                'normalization cannot normalize: train with at least 2 images per process in '
+                'every batch (train_dataloader.batch_size; drop_last=True if the last batch '
+                'of an epoch holds one image) or SyncBN over 2+ processes (norm_cfg=dict('
+                "type='SyncBN') and tools/dist_train.sh)")
 
 
 def guard_batch_norm(module: nn.Module, prefix: str = '') -> nn.Module:
@@ -67,6 +71,32 @@ def per_process_batch_size(loader) -> Optional[int]:
     if size is None:
         size = getattr(getattr(loader, 'batch_sampler', None), 'batch_size', None)
     return size
+
+
+def smallest_batch(loader) -> Tuple[Optional[int], str]:
+    """The fewest images a batch of ``loader`` holds on this process, and why.
+
+    The batch size, or the last batch of an epoch when the sampler has a length (mmengine's
+    ``DefaultSampler``: the images of this process), ``drop_last`` is False and the images do
+    not divide evenly (e.g. 16 images, batch 3: the sixth batch holds 1). An infinite sampler
+    (``InfiniteSampler``, iteration-based loops) always gives full batches.
+
+    Returns:
+        (images, cause): images is None when unknown; cause names the setting.
+    """
+    size = per_process_batch_size(loader)
+    if not size:
+        return None, ''
+    sampler = getattr(loader, 'sampler', None)
+    try:
+        count = len(sampler) if sampler is not None else None
+    except TypeError:  # no __len__: infinite
+        count = None
+    if count and not getattr(loader, 'drop_last', False) and count % size:
+        last = count % size
+        return last, (f'the last batch of each epoch holds {last} image(s): {count} images '
+                      f'per process, batch_size {size}, drop_last=False')
+    return size, f'batch_size {size} per process'
 
 
 def dry_run(model: nn.Module, data_batch: Any) -> None:
@@ -110,7 +140,8 @@ class BatchNormCheckHook(Hook):
 
     ``before_train`` guards every BN of the model the runner trains (mmengine replaces SyncBN
     modules when it runs a single process, dropping the guards the heads put on them) and,
-    when the train dataloader gives one image per process, runs one real training sample
+    when a batch of the train dataloader can hold one image per process (batch size 1, or an
+    epoch's last batch: :func:`smallest_batch`), runs one real training sample
     through the model (:func:`dry_run`: the pipeline's crop, so the maps have the training
     sizes; nothing of the model, the loader or the random state changes). A BN that would see
     a single value per channel then raises :class:`BatchNormBatchError` (one line: the layer,
@@ -127,9 +158,13 @@ class BatchNormCheckHook(Hook):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         guard_batch_norm(model)
         loader = runner.train_dataloader
-        if per_process_batch_size(loader) != 1:
+        images, cause = smallest_batch(loader)
+        if images != 1:
             return
         if get_world_size() > 1 and any(isinstance(m, nn.SyncBatchNorm)
                                         for m in model.modules()):
             return
-        dry_run(model, loader.collate_fn([loader.dataset[0]]))
+        try:
+            dry_run(model, loader.collate_fn([loader.dataset[0]]))
+        except BatchNormBatchError as e:
+            raise BatchNormBatchError(f'{e} [here: {cause}]') from None

@@ -15,12 +15,17 @@ options fails naming the option (:func:`mnv3_plugin.models.backbones.options.che
 import os
 import os.path as osp
 import re
+import warnings
 from collections import OrderedDict, defaultdict
 from typing import Callable, Dict, List, Optional
 
 import torch
 
 StateDict = Dict[str, torch.Tensor]
+
+
+class ConversionError(ValueError):
+    """A checkpoint file that is missing or is not of the expected reference layout."""
 
 
 def _name_convs(convs: List[str], sd: StateDict, weight_key: str = '{}.weight') -> Dict[str, str]:
@@ -79,10 +84,10 @@ _TIMM_CBA = dict(conv='conv', bn1='bn')
 
 
 def convert_timm(sd: StateDict) -> StateDict:
-    """timm ``mobilenetv3_*`` / ``tf_mobilenetv3_*`` -> plugin keys.
+    """timm ``mobilenetv3_*`` / ``tf_mobilenetv3_*`` -> plugin keys (every variant timm
+    registers; ``mobilenetv3_rw`` is ``arch='large_rw'``, its head conv without bias).
 
-    timm's ``tf_`` variants use TF "SAME" padding, which this plugin does not emulate: their
-    weights load, but their outputs only match with symmetric padding (the non-``tf_`` models).
+    The ``tf_`` variants load with ``padding='same'`` (TF's "SAME" padding) and BN eps 1e-3.
     """
     out = OrderedDict()
     order = []  # (stage, index) in checkpoint order -> table row
@@ -162,7 +167,9 @@ def infer_backbone_options(state_dict: StateDict, source: str = 'tf',
     rule is tried with the published multipliers first, then multipliers 0.05 to 3.0 in steps
     of 0.01; the first whose per-row widths all equal the checkpoint's wins. The width rule of
     ``source`` (``'torchvision'`` or ``'tf'``/timm) is tried first, so a 1.0 checkpoint is
-    recorded under its library's rule (both agree there).
+    recorded under its library's rule (both agree there). Where the checkpoint has the
+    classifier's hidden layer (``head.layers.0.fc.weight``), only archs with its bias or lack
+    of it (``Arch.head_bias``: ``'large_rw'`` has none) are tried.
 
     Returns:
         ``dict(type=..., options=..., widths=...)``, or None when no option set matches.
@@ -170,11 +177,15 @@ def infer_backbone_options(state_dict: StateDict, source: str = 'tf',
     from .models.backbones import mobilenet
     cls = getattr(mobilenet, backbone_type)
     widths = row_widths_of(state_dict)
+    head_bias = ('head.layers.0.fc.bias' in state_dict
+                 if 'head.layers.0.fc.weight' in state_dict else None)
     rules = (('torchvision', 'tf', 'timm') if source == 'torchvision' else
              ('timm', 'tf', 'torchvision') if source == 'timm' else ('tf', 'timm', 'torchvision'))
     grid = list(_PREFERRED_WIDTHS) + [round(0.05 + 0.01 * i, 2) for i in range(296)]
     depths = list(_PREFERRED_DEPTHS) + [round(0.1 * i, 1) for i in range(1, 31)]
     for arch_name, arch in cls.arch_settings.items():
+        if head_bias is not None and arch.head_channels and head_bias != arch.head_bias:
+            continue
         tried = set()
         for depth in depths:
             deep = mobilenet.apply_depth(arch.rows, depth)
@@ -205,10 +216,6 @@ def with_backbone_record(state_dict: StateDict, record: Optional[dict]) -> State
     if record is not None:
         out._metadata['backbone'] = {'version': 1, META_KEY: record}
     return out
-
-
-class ConversionError(ValueError):
-    """A checkpoint file that is missing or is not of the expected reference layout."""
 
 
 def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
@@ -243,7 +250,9 @@ def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
     try:
         ckpt = torch.load(src, map_location='cpu', weights_only=False)
     except Exception as e:
-        raise ConversionError(f'{src} is not a readable checkpoint ({type(e).__name__}: {e})')
+        from .checkpoint import first_sentence
+        raise ConversionError(f'{src} is not a readable checkpoint ({type(e).__name__}: '
+                              f'{first_sentence(str(e))})')
     if isinstance(ckpt, dict):
         for key in ('state_dict', 'model'):
             if isinstance(ckpt.get(key), dict):
@@ -253,7 +262,13 @@ def convert_file(src: str, dst: str, convert: Callable[[StateDict], StateDict],
     except (KeyError, AttributeError) as e:
         raise ConversionError(f'{src} does not look like a {source} MobileNetV3 checkpoint: '
                               f'{e}')
+    except ConversionError as e:
+        raise ConversionError(f'{src}: {e}') from e
     record = infer_backbone_options(state_dict, source)
+    if record is None:
+        warnings.warn(f'{src}: no options of the plugin\'s backbones give these weights\' '
+                      'widths, so none is recorded (loading it into a backbone fails with a '
+                      'key/shape mismatch unless it is built to fit)')
     if in_channels != 3:
         from .models.backbones.mobilenet import adapt_stem
         stem = 'backbone.layers.0.conv.weight'

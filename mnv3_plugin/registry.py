@@ -19,6 +19,7 @@ from mmengine.registry import Registry
 # this is exactly what those modules register.
 HOST_MODULES: Dict[str, str] = {
     'ImageClassifier': 'mnv3_plugin.models.classifier',
+    'StackedLinearClsHead': 'mnv3_plugin.models.classifier',
     'EncoderDecoder': 'mnv3_plugin.models.seg',
     'LRASPPHead': 'mnv3_plugin.models.seg',
     'RASPPHead': 'mnv3_plugin.models.seg',

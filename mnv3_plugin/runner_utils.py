@@ -121,8 +121,9 @@ def run_cli(main: Callable[[], object]) -> None:
         sys.exit(2)
 
 
-def converter_cli(convert: Callable, source: str, doc: str) -> None:
-    """The command line of tools/model_converters/*2mnv3.py: ``SRC DST``."""
+def converter_cli(convert: Callable, source: str, doc: str, note: str = '') -> None:
+    """The command line of tools/model_converters/*2mnv3.py: ``SRC DST``; prints the backbone
+    options the converted weights need (and ``note``: what the weights cannot tell)."""
     from .converters import convert_file
     parser = argparse.ArgumentParser(description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -139,4 +140,10 @@ def converter_cli(convert: Callable, source: str, doc: str) -> None:
             raise SystemExit('error: --in-channels must be positive')
         count = convert_file(args.src, args.dst, convert, source, args.in_channels)
         print(f'converted {count} tensors from {args.src} -> {args.dst}')
+        import torch
+
+        from .models.backbones.options import describe
+        record = torch.load(args.dst, map_location='cpu', weights_only=False)['meta']['backbone']
+        if record:
+            print(f'build the backbone as {describe(record)}' + (f'; {note}' if note else ''))
     run_cli(main)

@@ -63,6 +63,8 @@ EXACT = {
     # timm's deeper, wider Large (depth multiplier 1.2: beyond the paper)
     'large-1.5-depth-1.2': (dict(arch='large', widen_factor=1.5, depth_multiplier=1.2,
                                  width_rule='timm'), 'timm:mobilenetv3_large_150d', {}),
+    # timm's early reimplementation of Large (beyond the paper; head conv without bias)
+    'large-rw': (dict(arch='large_rw'), 'timm:mobilenetv3_rw', {}),
 }
 
 
@@ -431,6 +433,23 @@ def test_se_is_quarter_of_expansion():
                   (960, 240), (960, 240)]
 
 
+def test_large_rw_has_timms_se_widths_residuals_and_se_activations():
+    """arch='large_rw' is timm's mobilenetv3_rw block by block: SE squeeze widths, which
+    blocks add their input, and the SE's inner activation (the block's own)."""
+    ref = reference('timm:mobilenetv3_rw')
+    blocks = [b for stage in ref.blocks for b in stage]
+    ours = MobileNetV3(arch='large_rw', init_cfg=None)
+    assert len(ours.layers) == len(blocks) + 1
+    for layer, spec, block in zip(ours.layers[1:], ours.specs[1:], blocks):
+        se = getattr(block, 'se', None)
+        se_ch = se.conv_reduce.out_channels if hasattr(se, 'conv_reduce') else 0
+        assert spec.se_channels == se_ch
+        assert spec.residual == getattr(block, 'has_skip', False)
+        if se_ch:
+            theirs = type(se.act1).__name__.lower()
+            assert type(layer.se.relu).__name__.lower().replace('hswish', 'hardswish') == theirs
+
+
 def test_feature_info():
     model = MobileNetV3(arch='large', out_indices=(3, 'C4', 'C5'))
     assert model.feature_info == [dict(index=3, num_chs=24, reduction=4),
@@ -477,3 +496,18 @@ def test_classifier_head_width_rule(arch, width, rule, rf2, expected):
     model = MobileNetV3(arch=arch, widen_factor=width, width_rule=rule, reduced_tail=rf2)
     assert model.head_channels == expected
     assert MobileNetV2().head_channels == 0  # a single FC after pooling
+
+
+def test_large_rw_head_has_no_hidden_bias_and_mmpretrains_head_is_refused():
+    """timm's mobilenetv3_rw has no bias in the classifier's hidden conv: classifier_cfg builds
+    the plugin's head without it; mmpretrain's StackedLinearClsHead (always a bias) is refused
+    with the fix."""
+    model = classifier(dict(type='mnv3_plugin.MobileNetV3', arch='large_rw'))
+    ref = reference('timm:mobilenetv3_rw')
+    assert (model.head.layers[0].fc.bias is None) == (ref.conv_head.bias is None)
+    assert model.head.layers[-1].fc.bias is not None
+    cfg = classifier_cfg(dict(type='mnv3_plugin.MobileNetV3', arch='large_rw'))
+    cfg['head'] = dict(cfg['head'], type='StackedLinearClsHead')
+    cfg['head'].pop('hidden_bias')
+    with pytest.raises(ValueError, match="type='mnv3_plugin.StackedLinearClsHead'"):
+        build_model(Config(dict(default_scope='mmpretrain', model=cfg)))

@@ -64,8 +64,9 @@ def run_tool(args, timeout=300):
 @pytest.fixture(scope='module')
 def tiny_cls(tmp_path_factory):
     """A 64x64 classifier config on the fixture data and checkpoints: its own, one of another
-    model (a detector-style head instead of the classifier's), a truncated file."""
-    from mnv3_plugin.apis import build_model
+    model (a detector-style head instead of the classifier's, on a backbone built with another
+    RF2 rule, as an SSDLite checkpoint given to LR-ASPP), a truncated file."""
+    from mnv3_plugin.apis import build_model, load_config
     from mnv3_plugin.testing import fixture_classifier_config, make_imagenet
     tmp = tmp_path_factory.mktemp('ckpt')
     data = make_imagenet(tmp / 'imagenet', num_train=8, num_val=4, size=(64, 64), seed=3)
@@ -73,11 +74,12 @@ def tiny_cls(tmp_path_factory):
     cfg.write_text(fixture_classifier_config(str(CLS_CFG), data, batch_size=4, extra="""
 train_cfg = dict(max_epochs=1, val_interval=1)
 """))
-    model = build_model(str(cfg))
-    good = model.state_dict()
-    other = type(good)((('bbox_head.cls.' + k[5:] if k.startswith('head.') else k), v)
-                       for k, v in good.items())
-    other._metadata = good._metadata
+    good = build_model(str(cfg)).state_dict()
+    detector = build_model(load_config(str(cfg), {'model.backbone.reduced_tail': 'detection'}))
+    theirs = detector.state_dict()
+    other = type(theirs)((('bbox_head.cls.' + k[5:] if k.startswith('head.') else k), v)
+                         for k, v in theirs.items())
+    other._metadata = theirs._metadata
     torch.save(dict(state_dict=good, meta={}), tmp / 'good.pth')
     torch.save(dict(state_dict=other, meta={}), tmp / 'other.pth')
     data_bytes = (tmp / 'good.pth').read_bytes()
@@ -100,8 +102,9 @@ def test_test_tool_rejects_another_models_checkpoint(tiny_cls):
     line = one_line_error(proc)
     assert 'other.pth' in line and 'does not match the model' in line
     assert 'missing' in line and 'unexpected' in line and 'bbox_head.cls.' in line
+    assert "a detector's (mmdet) weights" in line and 'build it with' not in line
     assert '--partial-load' in line and 'metrics:' not in proc.stdout
-    # asked explicitly: the matching part loads and the test runs
+    # asked explicitly: the matching part loads (the option check too) and the test runs
     proc = run_tool(['tools/test.py', tiny_cls / 'tiny_cls.py', tiny_cls / 'other.pth',
                      '--work-dir', tiny_cls / 'w2', '--partial-load'])
     assert proc.returncode == 0 and 'metrics:' in proc.stdout, proc.stderr[-3000:]
@@ -160,7 +163,7 @@ def test_batch_one_trains_or_names_the_layer(path):
         with pytest.raises(BatchNormBatchError) as info:
             model(torch.randn(1, 3, size, size), mode='tensor')
     message = str(info.value)
-    assert '\n' not in message and 'batch of at least 2 per process' in message
+    assert '\n' not in message and 'at least 2 images per process' in message
     assert 'SyncBN' in message
     layer = 'decode_head.image_pool.bn' if path.stem.startswith('raspp') else 'neck.extra_layers'
     assert layer in message
@@ -177,7 +180,10 @@ def test_train_tool_fails_before_any_update_at_batch_one(cityscapes_root, tmp_pa
                      'train_dataloader.persistent_workers=False',
                      'default_hooks.logger.interval=1'])
     line = one_line_error(proc)
-    assert 'decode_head.image_pool.bn' in line and 'batch of at least 2' in line
+    assert 'decode_head.image_pool.bn' in line and 'at least 2 images per process' in line
+    # the configs' SyncBN runs as BN on one process: the message says so, not the private class
+    assert 'a SyncBN on one process' in line and '_BatchNormXd' not in line
+    assert '[here: batch_size 1 per process]' in line
     assert 'Iter(train)' not in proc.stdout + proc.stderr
     assert not list(tmp_path.rglob('*.pth'))
 
@@ -265,13 +271,62 @@ def test_batch_one_fails_before_the_first_iteration_or_trains(name, tmp_path, ci
     with pytest.raises(BatchNormBatchError) as info:
         runner.train()
     message = str(info.value)
-    assert layer in message and 'batch of at least 2 per process' in message
+    assert layer in message and 'at least 2 images per process' in message
     assert '\n' not in message
     assert watch.iters == [] and not list(tmp_path.rglob('*.pth'))
     now = runner.model.state_dict()
     for key, value in watch.start.items():
         assert torch.equal(now[key], value), key
     assert runner.model.training  # modes restored (the loop had not switched them yet)
+
+
+def test_last_batch_of_one_image_fails_before_the_first_iteration(tmp_path, coco_set):
+    """An epoch-based run whose last batch holds one image (drop_last=False) would train a
+    whole epoch and then stop in SSDLite's 1x1 BN: the hook catches it before iteration 0 and
+    names the setting; drop_last=True trains."""
+    from mmengine.runner import Runner
+
+    from mnv3_plugin.batch_check import BatchNormBatchError, BatchNormCheckHook
+    path = ROOT / 'configs/detection/ssdlite_v3large-rf2_w100_r320_coco.py'
+    cfg = _batch_one_cfg(path, tmp_path, None, coco_set)
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    count = len(Runner.build_dataloader(cfg.train_dataloader).dataset)
+    assert count >= 3
+    cfg.train_dataloader.update(batch_size=count - 1, drop_last=False,
+                                sampler=dict(type='DefaultSampler', shuffle=True))
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=100)
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(BatchNormCheckHook())
+    watch = _Watch()
+    for hook in watch.hooks:
+        runner.register_hook(hook)
+    with pytest.raises(BatchNormBatchError) as info:
+        runner.train()
+    message = str(info.value)
+    assert 'neck.extra_layers' in message and 'drop_last=True' in message
+    assert (f'the last batch of each epoch holds 1 image(s): {count} images per process, '
+            f'batch_size {count - 1}, drop_last=False') in message
+    assert watch.iters == [] and not list(tmp_path.rglob('*.pth'))
+
+
+def test_smallest_batch_of_samplers():
+    from mmengine.dataset import DefaultSampler, InfiniteSampler, pseudo_collate
+    from torch.utils.data import DataLoader
+
+    from mnv3_plugin.batch_check import smallest_batch
+    data = list(range(10))
+
+    def loader(sampler, batch, drop_last=False):
+        return DataLoader(data, batch_size=batch, sampler=sampler, drop_last=drop_last,
+                          collate_fn=pseudo_collate)
+
+    for batch, want in ((3, 1), (4, 2), (5, 5), (1, 1), (11, 10)):
+        images, cause = smallest_batch(loader(DefaultSampler(data, shuffle=False), batch))
+        assert images == want == min(len(batch_) for batch_ in
+                                     loader(DefaultSampler(data, shuffle=False), batch)), batch
+    assert smallest_batch(loader(DefaultSampler(data), 3, drop_last=True))[0] == 3
+    assert smallest_batch(loader(InfiniteSampler(data), 3))[0] == 3  # always full batches
 
 
 # -- input channels: every backbone, and 3-channel weights adapt on loading -------------------
@@ -346,12 +401,9 @@ def test_converter_and_init_cfg_adapt_a_torchvision_stem(tmp_path):
 # A grid (step 0.05) plus multipliers where rounding 960 x m and 6 x round(160 x m) or
 # 16 x m and timm's fixed stem differ.
 SWEEP = sorted({round(0.05 * i, 2) for i in range(2, 41)} | {0.33, 0.52, 0.67, 0.9, 1.1, 1.3})
-# timm variants this plugin does not build, and why (docs/backbones.md says the same).
-TIMM_NOT_BUILT = {
-    'mobilenetv3_rw': "timm's early reimplementation, not a released model: block 1 without "
-                      "residual, SE squeeze round(exp / 4) with the block's nonlinearity, head "
-                      'conv without bias',
-}
+# timm variants whose name does not spell arch and width: (arch, widen_factor) as timm registers
+# them (``mobilenetv3_rw``: ``_gen_mobilenet_v3_rw('mobilenetv3_rw', 1.0)``, BN eps 1e-3).
+TIMM_NAMED = {'mobilenetv3_rw': ('large_rw', 1.0)}
 
 
 def _classifier(**backbone):
@@ -398,12 +450,17 @@ def _timm_options(name, converted):
     record = infer_backbone_options(converted, 'timm')
     assert record is not None, f'{name}: no backbone options give its widths'
     options = {k: v for k, v in record['options'].items() if v is not None}
-    size = re.search(r'_(\d+)(d?)$', name)
-    assert options['widen_factor'] == int(size.group(1)) / 100, name
-    assert (options['depth_multiplier'] > 1) == bool(size.group(2)), name  # '150d': deeper
-    assert options['arch'] == ('large' if '_large_' in name else 'small') + (
-        '_minimal' if '_minimal_' in name else ''), name
-    eps = 1e-3 if name.startswith('tf_') else 1e-5
+    if name in TIMM_NAMED:
+        assert (options['arch'], options['widen_factor']) == TIMM_NAMED[name], name
+        assert options['depth_multiplier'] == 1, name
+    else:
+        size = re.search(r'_(\d+)(d?)$', name)
+        assert options['widen_factor'] == int(size.group(1)) / 100, name
+        assert (options['depth_multiplier'] > 1) == bool(size.group(2)), name  # '150d': deeper
+        assert options['arch'] == ('large' if '_large_' in name else 'small') + (
+            '_minimal' if '_minimal_' in name else ''), name
+    # timm's own models use torch's BN eps (1e-5), but mobilenetv3_rw sets TF's (1e-3)
+    eps = 1e-3 if name.startswith('tf_') or name == 'mobilenetv3_rw' else 1e-5
     options['norm_cfg'] = dict(type='BN', eps=eps, momentum=0.01)
     if name.startswith('tf_'):
         options['padding'] = 'same'
@@ -412,7 +469,7 @@ def _timm_options(name, converted):
 
 def _timm_variants():
     timm = pytest.importorskip('timm')
-    return [n for n in timm.list_models('*mobilenetv3*') if n not in TIMM_NOT_BUILT]
+    return timm.list_models('*mobilenetv3*')
 
 
 def _check_timm(ref, options, x):
@@ -462,11 +519,12 @@ def test_timm_depth_sweep_converts_and_matches():
                              norm_cfg=dict(type='BN', eps=1e-5, momentum=0.01)), x)
 
 
-def test_timm_exclusions_are_still_registered_and_documented():
+def test_timm_named_variants_are_registered_and_documented():
     timm = pytest.importorskip('timm')
-    assert set(TIMM_NOT_BUILT) <= set(timm.list_models('*mobilenetv3*'))
+    assert set(TIMM_NAMED) <= set(timm.list_models('*mobilenetv3*'))
     docs = (ROOT / 'docs/backbones.md').read_text()
-    assert all(f'`{name}`' in docs for name in TIMM_NOT_BUILT)
+    assert all(f'`{name}`' in docs and f"`arch='{arch}'`" in docs
+               for name, (arch, _) in TIMM_NAMED.items())
 
 
 # -- newcomer experience: build progress, no pkg_resources warnings ---------------------------

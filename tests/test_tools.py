@@ -211,12 +211,22 @@ def test_model_converter_cli(tmp_path):
     out = ok(run([PY, 'tools/model_converters/torchvision2mnv3.py', tmp_path / 'tv.pth',
                   tmp_path / 'ours.pth']))
     assert 'converted 244 tensors' in out
+    # the options the weights need, as a backbone config would state them
+    assert "build the backbone as MobileNetV3(arch='small', widen_factor=1.0" in out
+    assert "width_rule='torchvision'" in out.split('build the backbone as')[1]
     converted = torch.load(tmp_path / 'ours.pth', weights_only=False)['state_dict']
     expected = convert_torchvision(tv.state_dict())
     assert converted.keys() == expected.keys()
     proc = run([PY, 'tools/model_converters/timm2mnv3.py', tmp_path / 'missing.pth',
                 tmp_path / 'x.pth'])
     assert proc.returncode != 0 and 'not found' in proc.stderr
+    # timm: what the weights cannot tell (TF SAME padding of the tf_ ports) is said too
+    import timm
+    torch.save(timm.create_model('tf_mobilenetv3_small_075', pretrained=False).state_dict(),
+               tmp_path / 'tf.pth')
+    out = ok(run([PY, 'tools/model_converters/timm2mnv3.py', tmp_path / 'tf.pth',
+                  tmp_path / 'tf_ours.pth']))
+    assert "MobileNetV3(arch='small', widen_factor=0.75" in out and "padding='same'" in out
 
 
 @pytest.mark.slow

@@ -11,7 +11,13 @@
 4. evaluates again and saves prediction overlays with mmengine's visualizer
    (<work-dir>/<timestamp>/vis_data/vis_image/*.png: ground truth left, prediction right; each
    drawn image appears twice, the smaller step in its name being the untrained model's);
-5. prints both mIoUs.
+5. prints both mIoUs;
+6. the deploy step (``--no-deploy`` skips it; mnv3_plugin.deploy.compare): exports the trained
+   model to ONNX (checked against PyTorch), quantizes it with NNCF post-training quantization on
+   the demo's train loader, exports int8 to OpenVINO IR (checked), and prints mIoU on the demo
+   val split and latency (one thread, batch 1, median) of PyTorch fp32, ONNX Runtime fp32,
+   OpenVINO fp32 and OpenVINO int8. Files: <work-dir>/deploy/. A missing deployment package
+   skips the step with one line.
 """
 import argparse
 import os
@@ -25,6 +31,8 @@ from mnv3_plugin.runner_utils import run_cli
 from mnv3_plugin.testing import make_cityscapes
 
 NUM_TRAIN, NUM_VAL, SIZE, SEED = 200, 20, (256, 512), 0
+# the deploy step's budget (two minutes on 2 cores): calibration images, latency repetitions
+DEPLOY_CALIB_IMAGES, DEPLOY_WARMUP, DEPLOY_RUNS = 8, 5, 20
 
 
 def parse_args():
@@ -34,6 +42,8 @@ def parse_args():
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/demo_cityscapes')
     parser.add_argument('--iters', type=int, help='training iterations (default: the config)')
+    parser.add_argument('--no-deploy', action='store_true',
+                        help='skip the deploy step (export, int8, runtimes table)')
     return parser.parse_args()
 
 
@@ -77,6 +87,32 @@ def main():
     print(f'[demo] checkpoint: {osp.join(cfg.work_dir, f"iter_{cfg.train_cfg.max_iters}.pth")}')
     print(f'[demo] mIoU untrained: {untrained:.2f}')
     print(f'[demo] mIoU trained:   {trained:.2f}')
+    if not args.no_deploy:
+        checkpoint = osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
+        deploy(cfg, checkpoint, osp.join(cfg.work_dir, 'deploy'))
+
+
+def deploy(cfg, checkpoint: str, out_dir: str) -> None:
+    """The deploy step: one line per phase and check, then the runtimes table."""
+    from mnv3_plugin.deploy import DeployError
+    from mnv3_plugin.deploy.compare import compare_runtimes, format_table, missing_packages
+    missing = missing_packages()
+    if missing:
+        print(f'[demo] deploy step skipped: {", ".join(missing)} not installed '
+              f'(pip install -r requirements/deploy.txt)')
+        return
+    start = time.monotonic()
+    print(f'[demo] deploy: ONNX, NNCF int8 and OpenVINO IR in {out_dir}')
+    try:
+        result = compare_runtimes(cfg, checkpoint, out_dir, subset_size=DEPLOY_CALIB_IMAGES,
+                                  max_images=NUM_VAL, warmup=DEPLOY_WARMUP, runs=DEPLOY_RUNS,
+                                  log=lambda line: print(f'[demo]   {line}', flush=True))
+    except DeployError as e:
+        raise DeployError(f'deploy step: {e} (--no-deploy skips it)') from None
+    for line in format_table(result):
+        print(f'[demo] {line}')
+    phases = ', '.join(f'{k} {v:.0f} s' for k, v in result.seconds.items())
+    print(f'[demo] deploy step done in {time.monotonic() - start:.0f} s ({phases})')
 
 
 if __name__ == '__main__':

@@ -36,7 +36,27 @@ from mmcv.ops import nms  # the compiled ops, not mmcv-lite
 EOF
 }
 
+# NNCF compiles a C++ extension on first use (about a minute): do it here, once, visibly, instead
+# of silently inside the first quantization. Quick when built (python -m
+# mnv3_plugin.deploy.nncf_ext --check: exit 0 built, 1 not built, 2 no nncf).
+nncf_extension() {
+    local rc=0 log
+    "$PY" -m mnv3_plugin.deploy.nncf_ext --check >/dev/null 2>&1 || rc=$?
+    [ "$rc" -eq 1 ] || return 0
+    say "compiling NNCF's extension once (about a minute; kept in torch's extensions folder) ..."
+    log="$(mktemp)"
+    if "$PY" -m mnv3_plugin.deploy.nncf_ext --build --prefix '[setup]' >"$log" 2>&1; then
+        grep -E '^\[setup\] .* built$' "$log" || true
+        rm -f "$log"
+    else
+        tail -n 20 "$log" >&2
+        rm -f "$log"
+        die "compiling NNCF's extension failed (see above): it needs g++ and ninja; install them and run this script again"
+    fi
+}
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(want_stamp)" ] && env_ok; then
+    nncf_extension
     say "environment in .venv is up to date"
     exit 0
 fi
@@ -117,5 +137,6 @@ say "installing mnv3_plugin in editable mode"
 "${PIP[@]}" --no-deps --no-build-isolation -e "$ROOT" >/dev/null
 
 env_ok || { "$PY" -c 'from mmcv.ops import nms; import mnv3_plugin' || true; die "the environment does not import (see above)"; }
+nncf_extension
 want_stamp >"$STAMP"
 say "done: activate with 'source .venv/bin/activate'"

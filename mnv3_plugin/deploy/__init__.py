@@ -5,7 +5,10 @@
 - :mod:`.runtime`: ONNX Runtime, OpenVINO and torch backends, post-processing outside the graph
   (detector decoding + NMS);
 - :mod:`.quantize`: NNCF post-training quantization and QAT in the mmengine loop;
-- :mod:`.latency`: the paper's latency protocol on each backend.
+- :mod:`.latency`: the paper's latency protocol on each backend;
+- :mod:`.evaluate`: a runtime's metric (mIoU, top-1) with the config's own evaluator;
+- :mod:`.compare`: a trained model on every runtime, side by side (the demo's deploy step);
+- :mod:`.nncf_ext`: NNCF's C++ extension, checked and built once (``tools/setup_env.sh``).
 
 Importing it registers ``mnv3_plugin.QuantizationRunner`` (int8 configs list
 ``custom_imports=dict(imports=['mnv3_plugin', 'mnv3_plugin.deploy'])``). Heavy dependencies

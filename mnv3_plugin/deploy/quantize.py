@@ -144,21 +144,23 @@ def _nncf():
 def build_nncf_extension(log: Callable[[str], None] = print) -> None:
     """Compiles NNCF's CPU quantization kernels once, saying so (about a minute, with g++ and
     ninja; torch keeps the build in its extensions folder, so later runs load it in a second).
+    A no-op when built (``tools/setup_env.sh`` builds it during set-up); see
+    :mod:`mnv3_plugin.deploy.nncf_ext`.
     """
-    from nncf.torch.extensions import EXTENSIONS
-    for loader in EXTENSIONS.registry_dict.values():
-        if loader.extension_type().name != 'CPU':
-            continue
-        build_dir = loader.get_build_dir()
-        if not any(f.endswith('.so') for f in os.listdir(build_dir)):
-            log(f'[nncf] compiling its C++ quantization extension {loader.name()!r} once '
-                f'(about a minute) into {build_dir}')
-            loader.load()
-            log('[nncf] extension built')
+    from .nncf_ext import build
+    try:
+        build(log)
+    except RuntimeError as e:
+        log(f'[nncf] warning: {e}')
 
 
 def calibration_batches(model: nn.Module, loader, subset_size: int) -> List[torch.Tensor]:
     """Preprocessed network inputs from ``loader`` until ``subset_size`` images are gathered.
+
+    Each image goes through the data preprocessor on its own, in test mode (no padding to a
+    batch, no batch augmentation): a training pipeline with random resizing yields images of
+    several sizes in one batch, which the preprocessor stacks only in training mode (padding
+    them), and NNCF takes one image per calibration item anyway.
 
     Args:
         model: its ``data_preprocessor`` turns a loader batch into the network input.
@@ -166,22 +168,26 @@ def calibration_batches(model: nn.Module, loader, subset_size: int) -> List[torc
         subset_size: images wanted.
 
     Returns:
-        A list of (B, 3, H, W) float tensors.
+        A list of ``subset_size`` (or fewer, when the loader runs out) (1, 3, H, W) float
+        tensors.
 
     Raises:
         DeployError: the loader yields no batch.
     """
-    batches, count = [], 0
+    images = []
     with torch.no_grad():
         for batch in loader:
-            x = model.data_preprocessor(batch, False)['inputs']
-            batches.append(x)
-            count += x.shape[0]
-            if count >= subset_size:
-                break
-    if not batches:
+            samples = batch.get('data_samples')
+            for i in range(len(batch['inputs'])):
+                one = dict(inputs=[batch['inputs'][i]])
+                if samples is not None:
+                    one['data_samples'] = [samples[i]]
+                images.append(model.data_preprocessor(one, False)['inputs'])
+                if len(images) >= subset_size:
+                    return images
+    if not images:
         raise DeployError('the calibration dataloader yielded no batch: PTQ needs images')
-    return batches
+    return images
 
 
 def quantize_ptq(model: nn.Module, batches: Sequence[torch.Tensor],
@@ -215,17 +221,18 @@ def quantize_ptq(model: nn.Module, batches: Sequence[torch.Tensor],
             disable_bias_correction=True)
     # NNCF iterates the dataset item by item: one image per item keeps subset_size in images
     items = [x[i:i + 1] for x in batches for i in range(x.shape[0])]
-    with _quiet():
+    with quiet_logger():
         qmodel = nncf.quantize(model, nncf.Dataset(items), **kwargs)
     model.train(was_training)
     return qmodel.eval()
 
 
 @contextlib.contextmanager
-def _quiet():
-    """NNCF logs progress bars at INFO; keep them out of the tools' output."""
+def quiet_logger(logger=None):
+    """Raises ``logger`` (a ``logging.Logger``; default NNCF's, which logs progress at INFO) to
+    WARNING for the block, restoring its level after."""
     import logging
-    logger = logging.getLogger('nncf')
+    logger = logger or logging.getLogger('nncf')
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
@@ -492,7 +499,7 @@ def export_openvino(net: nn.Module, example: torch.Tensor, out_xml: str,
         log = io.StringIO()
         try:
             with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), \
-                    torch.no_grad(), _quiet(), warnings.catch_warnings():
+                    torch.no_grad(), quiet_logger(), warnings.catch_warnings():
                 warnings.simplefilter('ignore')
                 if route == 'onnx':
                     require('onnx', 'OpenVINO export')

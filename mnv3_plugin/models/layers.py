@@ -104,16 +104,19 @@ class ConvBNAct(nn.Sequential):
 
 
 class SqueezeExcite(nn.Module):
-    """Squeeze-and-excite: pool -> 1x1 conv (bias) -> ReLU -> 1x1 conv (bias) -> gate -> scale.
+    """Squeeze-and-excite: pool -> 1x1 conv (bias) -> act -> 1x1 conv (bias) -> gate -> scale.
 
     The squeeze width is decided by the architecture (Section 5.3: 1/4 of the expansion for
-    MobileNetV3; 1/4 of the block input for MnasNet). Shapes: (N, C, H, W) -> (N, C, H, W).
+    MobileNetV3; 1/4 of the block input for MnasNet). ``act_cfg``: the inner activation, ReLU
+    by default (every released model); timm's ``mobilenetv3_rw`` uses the block's own. Shapes:
+    (N, C, H, W) -> (N, C, H, W).
     """
 
-    def __init__(self, channels: int, squeeze_channels: int, gate_cfg: dict):
+    def __init__(self, channels: int, squeeze_channels: int, gate_cfg: dict,
+                 act_cfg: dict = dict(type='ReLU', inplace=True)):
         super().__init__()
         self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
-        self.relu = nn.ReLU(inplace=True)
+        self.relu = build_act(act_cfg)
         self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
         self.gate = build_act(gate_cfg)
 
@@ -176,6 +179,7 @@ class Bottleneck(nn.Module):
         norm_cfg: normalization of every conv.
         with_cp: gradient checkpointing in training.
         padding: ``'symmetric'`` or ``'same'`` (:class:`ConvBNAct`).
+        se_act_cfg: the SE module's inner activation (default ReLU; :class:`SqueezeExcite`).
 
     ``forward(x, return_taps=True)`` also returns the intermediate maps the taps read:
     ``expand`` (the input of the depthwise conv: C4 in Section 6.3) and ``dw`` (the depthwise
@@ -183,7 +187,8 @@ class Bottleneck(nn.Module):
     """
 
     def __init__(self, spec, act_cfg: dict, gate_cfg: dict, norm_cfg: dict,
-                 with_cp: bool = False, padding: str = 'symmetric'):
+                 with_cp: bool = False, padding: str = 'symmetric',
+                 se_act_cfg: dict = dict(type='ReLU', inplace=True)):
         super().__init__()
         op = spec.row.op
         if op not in ('bneck', 'dwsep'):
@@ -196,7 +201,8 @@ class Bottleneck(nn.Module):
             self.expand = ConvBNAct(spec.in_channels, mid, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.dw = ConvBNAct(mid, mid, spec.row.kernel, spec.stride, spec.dilation, groups=mid,
                             norm_cfg=norm_cfg, act_cfg=act_cfg, padding=padding)
-        self.se = SqueezeExcite(mid, spec.se_channels, gate_cfg) if spec.se_channels else None
+        self.se = (SqueezeExcite(mid, spec.se_channels, gate_cfg, se_act_cfg)
+                   if spec.se_channels else None)
         self.project = ConvBNAct(mid, spec.out_channels, 1, norm_cfg=norm_cfg,
                                  act_cfg=act_cfg if op == 'dwsep' else None)
 

@@ -6,9 +6,11 @@ Rewrites the part of docs/backbones.md between the markers ``<!-- taps:begin -->
 ``<!-- taps:end -->``; --check exits non-zero when the file differs from what would be generated.
 """
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
+from mnv3_plugin.models.backbones.tables import Arch
 from mnv3_plugin.runner_utils import run_cli
 from mnv3_plugin.taps import BACKBONES, build_backbone, markdown_rows
 
@@ -23,14 +25,25 @@ Every row at width 1.0, output stride 32, no RF2 (`tools/misc/print_taps.py --ar
 its output; a named tap reads the layer given in the tap table above. At another width
 multiplier m every width becomes make_divisible(width x m, 8) (a multiple of 8, never below 90%
 of width x m; `width_rule='tf'` rounds expansions from the rounded input width); strides do not
-change. Default `out_indices`: the last row alone (C5)."""
+change. Default `out_indices`: the last row alone (C5). Under each heading, the rules of the
+arch that are not the `Arch` defaults (`tables.py`) and the rows without residual (`noskip`)."""
+
+
+def arch_rules(arch: Arch) -> str:
+    """The arch's fields that differ from :class:`Arch`'s defaults, and its ``noskip`` rows."""
+    rules = [f'`{f.name}={getattr(arch, f.name)!r}`' for f in dataclasses.fields(Arch)
+             if f.default is not dataclasses.MISSING and getattr(arch, f.name) != f.default]
+    noskip = [str(i) for i, row in enumerate(arch.rows) if row.noskip]
+    if noskip:
+        rules.append(f'`noskip` row{"s" if len(noskip) > 1 else ""} {", ".join(noskip)}')
+    return 'Rules: ' + (', '.join(rules) if rules else 'the defaults') + '.'
 
 
 def render() -> str:
     lines = [BEGIN, '', INTRO]
     for type_name, arch in BACKBONES:
         backbone = build_backbone(type_name, arch=arch)
-        lines += ['', f"### {type_name}, arch='{arch}'", '']
+        lines += ['', f"### {type_name}, arch='{arch}'", '', arch_rules(backbone.arch), '']
         lines += markdown_rows(backbone)
     lines += ['', END]
     return '\n'.join(lines)

@@ -2,19 +2,31 @@
 
     python tools/misc/print_taps.py CONFIG [--cfg-options model.backbone.output_stride=16 ...]
     python tools/misc/print_taps.py --arch large [--type MobileNetV3] [--widen-factor 0.75]
+        [--width-rule timm] [--depth-multiplier 1.2] [--in-channels 4]
         [--reduced-tail detection] [--output-stride 16] [--out-indices C4 C5]
+        [--options last_stage=original stem.channels=32 ...]
 
 With a config, its model's backbone (``model.backbone``) is built as configured; with --arch,
 the backbone of that arch (``--type`` picks the class when two have the arch, e.g. ``small``:
 MobileNetV3 by default, or MnasNet). Rows are the table's (row 0 the stem); ``out_indices``
 take row indices and the named taps; the widths scale with --widen-factor as
-make_divisible(channels x factor, 8).
+make_divisible(channels x factor, 8). The choices of --width-rule, --reduced-tail,
+--dilation-rule and --output-stride are the backbone's own; --options passes any other backbone
+argument (KEY=VALUE, as --cfg-options).
 """
 import argparse
 
 from mmengine.config import DictAction
 
+from mnv3_plugin.models.backbones import mobilenet
 from mnv3_plugin.runner_utils import run_cli
+
+# the flags of backbone arguments: (flag, type, choices) with the backbone's own choices
+BACKBONE_FLAGS = (('--widen-factor', float, None), ('--depth-multiplier', float, None),
+                  ('--in-channels', int, None), ('--width-rule', str, mobilenet.WIDTH_RULES),
+                  ('--reduced-tail', str, mobilenet.RF2_RULES),
+                  ('--output-stride', int, mobilenet.OUTPUT_STRIDES),
+                  ('--dilation-rule', str, mobilenet.DILATION_RULES))
 
 
 def parse_args():
@@ -27,12 +39,13 @@ def parse_args():
                         'large_minimal, v2, a1, v1 (an unknown one lists them all)')
     parser.add_argument('--type', help='the backbone class (default: the one with --arch, '
                         'MobileNetV3 for large/small)')
-    parser.add_argument('--widen-factor', type=float)
-    parser.add_argument('--reduced-tail', choices=['detection', 'segmentation'])
-    parser.add_argument('--output-stride', type=int, choices=[8, 16, 32])
-    parser.add_argument('--width-rule', choices=['tf', 'torchvision'])
+    for flag, kind, choices in BACKBONE_FLAGS:
+        parser.add_argument(flag, type=kind, choices=choices,
+                            help=f'the backbone\'s {flag[2:].replace("-", "_")}')
     parser.add_argument('--out-indices', nargs='+',
                         help='row indices or named taps (C4, C5, os8_dw)')
+    parser.add_argument('--options', nargs='+', action=DictAction, default={},
+                        help='any other backbone argument, KEY=VALUE (e.g. last_stage=original)')
     args = parser.parse_args()
     if (args.config is None) == (args.arch is None):
         parser.error('give a CONFIG or --arch (one of them)')
@@ -40,8 +53,9 @@ def parse_args():
 
 
 def backbone_kwargs(args) -> dict:
-    kwargs = {}
-    for key in ('widen_factor', 'reduced_tail', 'output_stride', 'width_rule'):
+    kwargs = dict(args.options)
+    for flag, _, _ in BACKBONE_FLAGS:
+        key = flag[2:].replace('-', '_')
         if getattr(args, key) is not None:
             kwargs[key] = getattr(args, key)
     if args.out_indices:

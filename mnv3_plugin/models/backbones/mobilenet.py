@@ -11,15 +11,19 @@ from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...checkpoint import check_loaded_options, pretrained_init
 from ...registry import MODELS
 from ..layers import Bottleneck, ConvBNAct
 from . import options as opts
 from .redesigns import apply_last_stage, apply_stem
-from .row_widths import apply_row_widths
+from .row_widths import SE_SQUEEZE_RULES, apply_row_widths, squeeze_width
 from .tables import (MNASNET_A1, MNASNET_SMALL, MOBILENET_V1, MOBILENET_V2, V3_LARGE,
-                     V3_LARGE_MINIMAL, V3_SMALL, V3_SMALL_MINIMAL, Arch, Row)
+                     V3_LARGE_MINIMAL, V3_LARGE_RW, V3_SMALL, V3_SMALL_MINIMAL, Arch, Row)
 
 WIDTH_RULES = ('tf', 'timm', 'torchvision')
+RF2_RULES = ('detection', 'segmentation')  # reduced_tail (None: no RF2)
+DILATION_RULES = ('tf', 'torchvision')
+OUTPUT_STRIDES = (8, 16, 32)
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: Optional[int] = None) -> int:
@@ -46,8 +50,9 @@ class LayerSpec:
         in_stride: output stride of the layer's input.
         out_stride: output stride of the layer's output.
         residual: the block adds its input (inverted residual rows whose table stride is 1 and
-            whose widths match: MobileNetV2, Section 3.3); decided from the table, so neither
-            atrous convolution nor per-row width overrides add or remove one.
+            whose widths match: MobileNetV2, Section 3.3; not the rows marked ``noskip``);
+            decided from the table, so neither atrous convolution nor per-row width overrides
+            add or remove one.
     """
     row: Row
     in_channels: int
@@ -72,7 +77,7 @@ def apply_rf2(rows: Sequence[Row], rule: Optional[str]) -> Tuple[Row, ...]:
     """
     if rule is None:
         return tuple(rows)
-    if rule not in ('detection', 'segmentation'):
+    if rule not in RF2_RULES:
         raise ValueError(f"reduced_tail must be None, 'detection' or 'segmentation', got {rule!r}")
     first = _reduction_row(rows, 16)
     out = list(rows)
@@ -190,8 +195,8 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
 
     Width rules: the layers whose width the libraries compute differently are the stem, the
     expansions, the final 1x1 conv and the classifier's head conv (:func:`classifier_width`).
-    Block outputs (make_divisible(out x m, 8)) and SE squeezes (make_divisible(exp / 4, 8))
-    agree in all three.
+    Block outputs (make_divisible(out x m, 8)) and SE squeezes (the arch's ``se_squeeze``:
+    :func:`~.row_widths.squeeze_width`) agree in all three.
 
     - ``'tf'`` (the released TF-slim models, Keras): stem make_divisible(16 x m); expansions
       make_divisible(real input x exp/in, 8); final conv make_divisible(960 x m).
@@ -219,12 +224,12 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
         raise ValueError(f'in_channels must be a positive int, got {in_channels!r}')
     if width_rule not in WIDTH_RULES:
         raise ValueError(f'width_rule must be one of {WIDTH_RULES}, got {width_rule!r}')
-    if dilation_rule not in ('tf', 'torchvision'):
-        raise ValueError(f"dilation_rule must be 'tf' or 'torchvision', got {dilation_rule!r}")
+    if dilation_rule not in DILATION_RULES:
+        raise ValueError(f'dilation_rule must be one of {DILATION_RULES}, got {dilation_rule!r}')
     full_stride = 1
     for row in arch.rows:
         full_stride *= row.stride
-    if output_stride not in (8, 16, 32) or output_stride > full_stride:
+    if output_stride not in OUTPUT_STRIDES or output_stride > full_stride:
         raise ValueError(f'output_stride must be one of 8, 16, 32 (at most {full_stride} for '
                          f'this table), got {output_stride}')
     fix_last = arch.fix_last_conv if fix_last_conv is None else fix_last_conv
@@ -249,12 +254,7 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
                 mid = make_divisible(row.exp * widen_factor)
         else:
             mid = in_ch
-        if not row.se:
-            se_ch = 0
-        elif arch.se_squeeze == 'expansion':
-            se_ch = make_divisible(mid / 4)
-        else:
-            se_ch = max(1, int(in_ch * 0.25))
+        se_ch = squeeze_width(arch.se_squeeze, mid, in_ch) if row.se else 0
         stride, layer_dilation = row.stride, dilation
         if cur_stride * row.stride > output_stride:
             # atrous: this layer keeps the resolution, the layers after it dilate
@@ -264,7 +264,7 @@ def resolve_layers(arch: Arch, widen_factor: float = 1.0, width_rule: str = 'tf'
                 layer_dilation = dilation
         in_stride = cur_stride
         cur_stride *= stride
-        residual = row.op == 'bneck' and row.stride == 1 and in_ch == out_ch
+        residual = row.op == 'bneck' and row.stride == 1 and in_ch == out_ch and not row.noskip
         specs.append(LayerSpec(row, in_ch, mid, out_ch, se_ch, stride, layer_dilation,
                                in_stride, cur_stride, residual))
         in_ch, table_in = out_ch, row.out
@@ -327,8 +327,9 @@ class TableNet(BaseModule):
     ``'os8_dw'`` (the depthwise output, before SE, of the last block at output stride 8: the
     LR-ASPP low-level feature of the released models). ``out_channels`` and ``out_strides``
     declare what each output is; ``head_channels`` the width of the ImageNet classifier's 1x1
-    conv after pooling for this configuration (:func:`classifier_width`) and ``head_act_cfg``
-    its activation (h-swish; ReLU for the minimalistic archs).
+    conv after pooling for this configuration (:func:`classifier_width`), ``head_act_cfg``
+    its activation (h-swish; ReLU for the minimalistic archs) and ``head_bias`` whether it has
+    a bias (False only for ``'large_rw'``).
 
     Shapes: (N, in_channels, H, W) -> a tuple with one (N, out_channels[i],
     ceil(H / out_strides[i]), ceil(W / out_strides[i])) map per entry of ``out_indices``.
@@ -363,7 +364,8 @@ class TableNet(BaseModule):
             ``row_widths.py``).
         last_stage: 'efficient' (Figure 5, the tables) or 'original' (MobileNetV2-style).
         stem: the first layer, e.g. ``dict(channels=32, nl='RE')`` (Section 5.1 ablation).
-        se_squeeze: SE width rule override: 'expansion' (Section 5.3) or 'input' (MnasNet).
+        se_squeeze: SE width rule override: 'expansion' (Section 5.3), 'input' (MnasNet) or
+            'expansion_round' (timm's ``mobilenetv3_rw``; :func:`~.row_widths.squeeze_width`).
         head_channels: the classifier's conv after pooling at width 1.0 (default: the arch's,
             1280 Large / 1024 Small as every released model; ``head_channels=1280`` on V3-Small
             gives the printed Table 2's 2.9M); scaled by :func:`classifier_width`.
@@ -427,9 +429,12 @@ class TableNet(BaseModule):
                  **kwargs):
         opts.reject_unknown(type(self), kwargs)
         options = dict(locals())
+        given_init_cfg = init_cfg
         init_cfg = opts.pretrained_to_init_cfg(type(self), pretrained, init_cfg)
-        out_indices = opts.as_tap_list(out_indices)
+        out_indices = opts.as_tap_list(out_indices, type(self))
         super().__init__(init_cfg=init_cfg)
+        # a file given as `pretrained` (host configs): its backbone part is found on loading
+        self._init_from_pretrained = init_cfg is not given_init_cfg
         if isinstance(arch, str):
             if arch not in self.arch_settings:
                 raise ValueError(f'{type(self).__name__}: unknown arch {arch!r}; valid choices: '
@@ -439,8 +444,8 @@ class TableNet(BaseModule):
             if not isinstance(head_channels, int) or head_channels < 0:
                 raise ValueError(f'head_channels must be a non-negative int, got {head_channels!r}')
             arch = replace(arch, head_channels=head_channels)
-        if se_squeeze not in (None, 'expansion', 'input'):
-            raise ValueError("se_squeeze must be None, 'expansion' or 'input', got "
+        if se_squeeze is not None and se_squeeze not in SE_SQUEEZE_RULES:
+            raise ValueError(f'se_squeeze must be None or one of {SE_SQUEEZE_RULES}, got '
                              f'{se_squeeze!r}')
         # depth, Section 5's redesigns, RF2 and Table 5's nonlinearities: transforms of the table
         rows = apply_depth(arch.rows, depth_multiplier)
@@ -478,8 +483,10 @@ class TableNet(BaseModule):
         nl_cfg = copy.deepcopy(self.default_nl_cfg)
         nl_cfg.update(act_cfg or {})
         gate_cfg = se_gate_cfg or self.gate_cfgs[arch.se_gate]
-        # the classifier's hidden conv after pooling: h-swish (Section 5.1), ReLU (minimalistic)
+        # the classifier's hidden conv after pooling: h-swish (Section 5.1), ReLU (minimalistic);
+        # with a bias except in timm's mobilenetv3_rw
         self.head_act_cfg = copy.deepcopy(nl_cfg[arch.head_nl])
+        self.head_bias = arch.head_bias
         self.layers = nn.ModuleList()
         for spec in self.specs:
             act = nl_cfg[spec.row.nl]
@@ -488,24 +495,22 @@ class TableNet(BaseModule):
                                              spec.row.kernel, spec.stride, spec.dilation,
                                              norm_cfg=norm_cfg, act_cfg=act, padding=padding))
             else:
-                self.layers.append(Bottleneck(spec, act, gate_cfg, norm_cfg, with_cp, padding))
+                se_act = act if arch.se_nl is None else nl_cfg[arch.se_nl]
+                self.layers.append(Bottleneck(spec, act, gate_cfg, norm_cfg, with_cp, padding,
+                                              se_act_cfg=se_act))
         self.channels_last = False  # set by switch_to_deploy
         self._freeze_stages()
         self._mnv3_record = opts.record(self, options)  # travels with the weights
         self._register_state_dict_hook(_record_options)
 
     def init_weights(self) -> None:
-        """As mmengine's, after checking a ``Pretrained`` checkpoint's recorded options."""
-        cfg = self.init_cfg
-        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
-            from mmengine.runner.checkpoint import _load_checkpoint
-            checkpoint = _load_checkpoint(cfg['checkpoint'], map_location='cpu')
-            opts.check_options(opts.saved_record(checkpoint, cfg.get('prefix') or ''), self,
-                               repr(cfg['checkpoint']))
-        super().init_weights()
+        """As mmengine's, after checking a ``Pretrained`` checkpoint's recorded options (the
+        file is read once; :func:`mnv3_plugin.checkpoint.pretrained_init`)."""
+        with pretrained_init(self):
+            super().init_weights()
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, *args, **kwargs):
-        opts.check_options(local_metadata.get(opts.META_KEY), self)
+        check_loaded_options(self, local_metadata)
         # features_only: the weights of rows not built are not loaded (nor unexpected)
         unbuilt = re.compile(re.escape(prefix) + r'layers\.(\d+)\.')
         for key in list(state_dict):
@@ -614,11 +619,12 @@ def _record_options(module: TableNet, state_dict, prefix, local_metadata) -> Non
 
 @MODELS.register_module()
 class MobileNetV3(TableNet):
-    """MobileNetV3-Large and -Small (Tables 1 and 2) and their minimalistic versions released by
-    the authors (``'large_minimal'``, ``'small_minimal'``: :func:`tables.minimalistic`). See
-    :class:`TableNet` for the arguments."""
+    """MobileNetV3-Large and -Small (Tables 1 and 2), their minimalistic versions released by
+    the authors (``'large_minimal'``, ``'small_minimal'``: :func:`tables.minimalistic`) and
+    timm's early reimplementation of Large (``'large_rw'``, timm's ``mobilenetv3_rw``:
+    :func:`tables.timm_rw`; beyond the paper). See :class:`TableNet` for the arguments."""
     arch_settings = dict(large=V3_LARGE, small=V3_SMALL, large_minimal=V3_LARGE_MINIMAL,
-                         small_minimal=V3_SMALL_MINIMAL)
+                         small_minimal=V3_SMALL_MINIMAL, large_rw=V3_LARGE_RW)
 
 
 @MODELS.register_module()

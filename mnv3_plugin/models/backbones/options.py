@@ -16,8 +16,11 @@ network itself:
 """
 import difflib
 import inspect
+import numbers
 import warnings
 from typing import Dict, List, Optional, Sequence
+
+from ...apis import ConfigError
 
 META_KEY = 'mnv3_backbone'
 """Key of the backbone options in a state dict's ``_metadata[<module prefix>]``."""
@@ -41,6 +44,12 @@ class CheckpointOptionError(ValueError):
     """A checkpoint was made for a backbone built with other options (names the option)."""
 
 
+class BackboneArgumentError(ConfigError, TypeError):
+    """A backbone argument that is misspelt or of the wrong kind: a ``TypeError`` as Python's
+    own for a bad keyword, and a :class:`~mnv3_plugin.apis.ConfigError`, so the tools print it
+    as one line."""
+
+
 def reject_unknown(cls: type, kwargs: dict, signature_of=None) -> None:
     """Raises the error of a misspelt backbone argument, naming the public class.
 
@@ -51,17 +60,28 @@ def reject_unknown(cls: type, kwargs: dict, signature_of=None) -> None:
             and its bases' up to the first without ``**kwargs``).
 
     Raises:
-        TypeError: ``"MobileNetV3 got an unexpected argument 'out_indice' (did you mean
-            'out_indices'?); valid: ..."``.
+        BackboneArgumentError: (a TypeError) ``"MobileNetV3 got an unexpected argument
+            'out_indice' (did you mean 'out_indices'?); valid: ..."``.
     """
     if not kwargs:
         return
     valid = valid_arguments(cls)
     key = sorted(kwargs)[0]
-    close = difflib.get_close_matches(key, valid, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ''
-    raise TypeError(f'{cls.__name__} got an unexpected argument {key!r}{hint}; valid: '
-                    f'{", ".join(valid)}')
+    close = suggest(key, valid)
+    hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ''
+    raise BackboneArgumentError(f'{cls.__name__} got an unexpected argument {key!r}{hint}; '
+                                f'valid: {", ".join(valid)}')
+
+
+def suggest(key: str, valid: Sequence[str], n: int = 2) -> List[str]:
+    """The valid names a misspelt ``key`` may mean: close spellings (difflib), then names it
+    abbreviates or is part of (``widen`` -> ``widen_factor``, ``stride`` -> ``output_stride``),
+    or that are part of it (``arch_name`` -> ``arch``), at most ``n``."""
+    low = key.lower()
+    close = difflib.get_close_matches(low, valid, n=n)
+    words = [v for v in valid if low in v or (len(v) > 3 and v in low)]
+    out = close + [v for v in words if v not in close]
+    return out[:n]
 
 
 def valid_arguments(cls: type) -> List[str]:
@@ -111,10 +131,26 @@ def pretrained_to_init_cfg(cls: type, pretrained: Optional[str], init_cfg):
     return dict(type='Pretrained', checkpoint=pretrained)
 
 
-def as_tap_list(out_indices) -> Optional[Sequence]:
-    """``out_indices`` as a sequence: a single name or index (``'C5'``, ``-1``) is one tap."""
-    if isinstance(out_indices, (str, int)):
+def as_tap_list(out_indices, cls: type = None) -> Optional[Sequence]:
+    """``out_indices`` as a sequence: a single name or index (``'C5'``, ``-1``) is one tap.
+
+    Raises:
+        BackboneArgumentError: anything else than None, a row index, a tap name or a
+            list/tuple of them (``5.0``, ``True``, ``{'C5'}``), naming the argument and the
+            valid forms.
+    """
+    def is_tap(value) -> bool:
+        return isinstance(value, (str, numbers.Integral)) and not isinstance(value, bool)
+
+    if out_indices is None:
+        return None
+    if is_tap(out_indices):
         return (out_indices,)
+    if not isinstance(out_indices, (list, tuple)) or not all(map(is_tap, out_indices)):
+        name = getattr(cls, '__name__', 'MobileNetV3')
+        raise BackboneArgumentError(
+            f'{name}: out_indices must be a row index, a named tap or a list/tuple of them '
+            f"(e.g. -1, 'C5', (3, 6, 'C4', 'C5')), got {out_indices!r}")
     return out_indices
 
 
@@ -178,28 +214,56 @@ def check_options(saved: Optional[dict], backbone, source: str = 'the checkpoint
         raise CheckpointOptionError(
             f'{source} was made for {describe(saved)}; this backbone is {mine["type"]}: '
             f'use type=\'mnv3_plugin.{saved.get("type")}\' with the options above')
-    diff = _differing(saved['options'], mine['options'])
+    theirs_opts, mine_opts = resolved_options(saved), resolved_options(mine, backbone.arch)
+    diff = _differing(theirs_opts, mine_opts)
     if not diff:
         row = next((i for i in range(n) if list(theirs[i]) != built[i]), n)
         diff_text = f'row {row} widths (mid, out, se) {theirs[row] if row < len(theirs) else None}'
         raise CheckpointOptionError(
             f'{source} was made for {describe(saved)} with {diff_text}; this backbone has '
             f'{built[row] if row < len(built) else None}')
-    theirs_text = ', '.join(f'{k}={saved["options"].get(k)!r}' for k in diff)
-    mine_text = ', '.join(f'{k}={mine["options"].get(k)!r}' for k in diff)
+    theirs_text = ', '.join(f'{k}={theirs_opts.get(k)!r}' for k in diff)
+    mine_text = ', '.join(f'{k}={mine_opts.get(k)!r}' for k in diff)
     raise CheckpointOptionError(
         f'{source} was made for {saved["type"]} with {theirs_text}; this backbone has '
         f'{mine_text}: build it with {theirs_text} (checkpoint: {describe(saved)})')
 
 
 # What an option that a record leaves out (or records as None) means: the builder's default.
-DEFAULTS = dict(last_stage='efficient', depth_multiplier=1.0)
+DEFAULTS = dict(last_stage='efficient', depth_multiplier=1.0, widen_factor=1.0, width_rule='tf')
+# Options whose None means "the arch's" (resolved as TableNet does: resolve_layers for
+# fix_last_conv, TableNet.__init__ for se_squeeze).
+ARCH_DEFAULTS = ('fix_last_conv', 'se_squeeze')
+
+
+def resolved_options(saved: dict, arch=None) -> Dict:
+    """The recorded options with each None or left-out option replaced by the value the
+    builder uses for it (``fix_last_conv=None`` is the arch's, False for MobileNetV3), so
+    equivalent spellings compare equal.
+
+    Args:
+        saved: a :func:`record`.
+        arch: the :class:`~mnv3_plugin.models.backbones.tables.Arch` built (default: looked up
+            by the record's type and arch name).
+    """
+    options = dict(saved.get('options') or {})
+    for key, value in DEFAULTS.items():
+        if options.get(key) is None:
+            options[key] = value
+    if arch is None:
+        from . import mobilenet
+        cls = getattr(mobilenet, str(saved.get('type')), None)
+        arch = getattr(cls, 'arch_settings', {}).get(options.get('arch'))
+    for key in ARCH_DEFAULTS:
+        if options.get(key) is None and arch is not None:
+            options[key] = getattr(arch, key)
+    return options
 
 
 def _differing(theirs: Dict, mine: Dict) -> List[str]:
     diff = []
     for key in SHAPE_OPTIONS:
-        a, b = (d.get(key) if d.get(key) is not None else DEFAULTS.get(key) for d in (theirs, mine))
+        a, b = theirs.get(key), mine.get(key)
         if isinstance(a, (int, float)) and isinstance(b, (int, float)):
             if abs(a - b) > 1e-9:
                 diff.append(key)

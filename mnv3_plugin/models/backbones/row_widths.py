@@ -71,13 +71,26 @@ def has_expansion(spec) -> bool:
     return spec.row.op == 'bneck' and spec.mid_channels != spec.in_channels
 
 
+SE_SQUEEZE_RULES = ('expansion', 'input', 'expansion_round')
+
+
 def squeeze_width(rule: str, mid_channels: int, in_channels: int) -> int:
-    """SE squeeze width: ``'expansion'`` = make_divisible(mid / 4, 8) (Section 5.3), ``'input'``
-    = int(block input / 4) (MnasNet). Mirrors the rule of ``resolve_layers``."""
+    """SE squeeze width (channels): ``'expansion'`` = make_divisible(mid / 4, 8) (Section 5.3),
+    ``'input'`` = int(block input / 4) (MnasNet), ``'expansion_round'`` = round(mid / 4)
+    (Python's ``round``, timm's ``SqueezeExcite`` default: ``mobilenetv3_rw``). The one rule of
+    ``resolve_layers`` and the per-row widths.
+
+    Raises:
+        ValueError: an unknown rule.
+    """
     from .mobilenet import make_divisible
     if rule == 'expansion':
         return make_divisible(mid_channels / 4)
-    return max(1, int(in_channels * 0.25))
+    if rule == 'expansion_round':
+        return max(1, round(mid_channels * 0.25))
+    if rule == 'input':
+        return max(1, int(in_channels * 0.25))
+    raise ValueError(f'se_squeeze must be one of {SE_SQUEEZE_RULES}, got {rule!r}')
 
 
 def normalize_row_widths(row_widths: Optional[dict], num_rows: int) -> Dict[str, Dict[int, int]]:
@@ -143,7 +156,7 @@ def apply_row_widths(specs: Sequence, row_widths: Optional[dict],
     Args:
         specs: ``LayerSpec`` list of ``resolve_layers`` (after width multiplier, RF2...).
         row_widths: ``dict(exp=..., out=...)`` as in :func:`normalize_row_widths`, or None.
-        se_squeeze: the arch's SE rule, ``'expansion'`` or ``'input'``.
+        se_squeeze: the arch's SE rule (:func:`squeeze_width`).
 
     Returns:
         New ``LayerSpec`` list: overridden ``mid_channels``/``out_channels``, input widths that

@@ -26,6 +26,7 @@ class Row:
     se: bool
     nl: str            # 'RE' | 'R6' | 'HS'
     stride: int
+    noskip: bool = False  # no residual even where the widths allow one (timm's ``_noskip``)
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,18 @@ class Arch:
         head_channels: width of the 1x1 conv after pooling in the ImageNet classifier
             (0 when the classifier is a single FC on the pooled last row).
         se_squeeze: 'expansion' = make_divisible(exp / 4, 8) (Section 5.3); 'input' =
-            int(block input / 4) (MnasNet).
+            int(block input / 4) (MnasNet); 'expansion_round' = round(exp / 4) (Python's
+            ``round``: timm's ``SqueezeExcite`` default ``rd_round_fn``, ``mobilenetv3_rw``).
         se_gate: gate of the SE module: 'hsigmoid' (MobileNetV3) or 'sigmoid' (MnasNet).
+        se_nl: NL code of the SE module's inner activation: ``'RE'`` (every released model:
+            TF-slim, torchvision, timm's ``force_act_layer=nn.ReLU``) or None for the block's
+            own NL (timm's ``SqueezeExcite`` without ``force_act_layer``: ``mobilenetv3_rw``).
         fix_last_conv: keep the final 1x1 conv of the table at its width when the multiplier is
             below 1 (MobileNetV2's rule, Sandler et al. Section 4; MnasNet in timm/TF).
         head_nl: NL code of the classifier's hidden conv after pooling: ``'HS'`` (Section 5.1)
             or ``'RE'`` (the minimalistic models).
+        head_bias: the classifier's hidden conv after pooling has a bias (Section 5.1's "NBN"
+            conv, every released model; timm's ``head_bias``, False for ``mobilenetv3_rw``).
     """
     rows: Tuple[Row, ...]
     head_channels: int
@@ -50,6 +57,8 @@ class Arch:
     se_gate: str = 'hsigmoid'
     fix_last_conv: bool = False
     head_nl: str = 'HS'
+    se_nl: Optional[str] = 'RE'
+    head_bias: bool = True
 
 
 def _r(op, k, exp, out, se, nl, s):
@@ -113,6 +122,26 @@ def minimalistic(arch: Arch) -> Arch:
 
 V3_LARGE_MINIMAL = minimalistic(V3_LARGE)
 V3_SMALL_MINIMAL = minimalistic(V3_SMALL)
+
+
+def timm_rw(arch: Arch) -> Arch:
+    """timm's early reimplementation of a MobileNetV3 table (beyond the paper), made before the
+    authors' models were released: the table's rows, widths, kernels, NLs and strides, with four
+    differences, all as fields of the :class:`Arch`: block 1 without its residual connection
+    (``noskip``), SE squeeze widths round(exp / 4) (``se_squeeze='expansion_round'``: 18 and 30
+    at 72 and 120, where Section 5.3's rule gives 24 and 32), the SE's inner activation the
+    block's own (``se_nl=None``: h-swish in the h-swish blocks) and the classifier's hidden conv
+    without bias (``head_bias=False``).
+
+    Source: ``_gen_mobilenet_v3_rw`` in ``timm/models/mobilenetv3.py`` (huggingface/
+    pytorch-image-models), registered as ``mobilenetv3_rw`` with ImageNet weights
+    (``mobilenetv3_rw.rmsp_in1k``); its BN eps is 1e-3, the builder's default.
+    """
+    rows = tuple(replace(r, noskip=True) if i == 1 else r for i, r in enumerate(arch.rows))
+    return replace(arch, rows=rows, se_squeeze='expansion_round', se_nl=None, head_bias=False)
+
+
+V3_LARGE_RW = timm_rw(V3_LARGE)
 
 # MobileNetV2 (Sandler et al., Table 2: t, c, n, s expanded to one row per block; exp = t x in).
 MOBILENET_V2 = Arch(rows=(
