@@ -22,7 +22,7 @@ from mnv3_plugin.models.backbones.tables import V3_LARGE, V3_SMALL
 from mnv3_plugin.search import pareto_front, rank, reward
 from mnv3_plugin.search.latency import BlockLUT, network_parts
 from mnv3_plugin.search.models import build_model, classifier_madds, count_params
-from mnv3_plugin.search.netadapt import Proposal, generate_proposals, select
+from mnv3_plugin.search.netadapt import Proposal, generate_proposals, select, target_reached
 from mnv3_plugin.search.transfer import channel_plan, transfer_weights
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -268,7 +268,52 @@ def test_selection_by_ratio_and_by_accuracy():
         select([a], 70.0, 10.0, 'flops')
 
 
+@pytest.mark.parametrize('lut_ms,measured_ms,margin,reached', [
+    (7.9, 8.0, 0.0, True),      # both at or below 8 ms
+    (8.1, 7.5, 0.0, False),     # the table above the target
+    (7.5, 8.1, 0.0, False),     # the measurement above the target
+    (7.9, 7.9, 0.02, False),    # 7.9 > 8 x 0.98 = 7.84: inside the margin
+    (7.8, 7.84, 0.02, True),
+])
+def test_stopping_rule_needs_table_and_measurement_below_target_less_margin(
+        lut_ms, measured_ms, margin, reached):
+    assert target_reached(lut_ms, measured_ms, 8.0, margin) is reached
+    # a table whose seed reads 0.9 x its measurement must read 0.9 x the target too
+    assert target_reached(lut_ms * 0.9, measured_ms, 8.0, margin, 0.9) is reached
+    assert not target_reached(lut_ms, measured_ms, 8.0, margin, 0.9) or lut_ms <= 7.2
+
+
+def test_stop_margin_is_checked():
+    with pytest.raises(ValueError, match=r'stop margin must be in \[0, 0.5\)'):
+        target_reached(1.0, 1.0, 2.0, 0.6)
+
+
+def test_interleaved_measurement_alternates_and_keeps_each_best(monkeypatch):
+    """Each round times every network once, in turn; each keeps its smallest median."""
+    from mnv3_plugin.search import latency
+    calls = []
+    medians = {'a': iter([3.0, 2.0, 4.0]), 'b': iter([5.0, 6.0, 1.5])}
+
+    def fake(model, hw, *args, **kwargs):
+        calls.append(model)
+        return next(medians[model])
+    monkeypatch.setattr(latency, 'measure_network', fake)
+    assert latency.measure_interleaved({'a': 'a', 'b': 'b'}, (8, 8), rounds=3) == {
+        'a': 2.0, 'b': 1.5}
+    assert calls == ['a', 'b'] * 3
+
+
 # -- latency lookup table (item 2) ------------------------------------------------------------
+def test_lookup_table_entry_is_the_smallest_of_its_repeats(monkeypatch):
+    from mnv3_plugin.search import latency
+    medians = iter([0.5, 0.3, 0.4, 9.0])
+    monkeypatch.setattr(latency, 'measure_module', lambda *a, **k: next(medians))
+    lut = BlockLUT(None, repeats=3)
+    assert lut.lookup('k', torch.nn.Identity(), (1, 1, 1, 1)) == 0.3
+    assert lut.lookup('k', torch.nn.Identity(), (1, 1, 1, 1)) == 0.3  # cached, not re-measured
+    assert next(medians) == 9.0
+
+
 def test_lookup_table_caches_sums_and_refuses_other_conditions(small_cfg, tmp_path):
     model = build_model(small_cfg)
     path = str(tmp_path / 'lut.json')

@@ -233,6 +233,32 @@ def measure_network(model: nn.Module, input_hw: Tuple[int, int], backend: str = 
                               runs, threads, clock) for _ in range(max(1, repeats)))
 
 
+def measure_interleaved(models: Dict[str, nn.Module], input_hw: Tuple[int, int],
+                        backend: str = 'torch', warmup: int = 10, runs: int = 50,
+                        rounds: int = 3, threads: int = 1, clock: str = 'cpu') -> Dict[str, float]:
+    """Direct latency of several classifiers, measured in turn over ``rounds`` rounds (ms).
+
+    On a shared machine the load drifts; timing the networks one after another in every round
+    puts them under the same load, and each keeps its smallest median (other processes only
+    ever add time). The search's stopping rule and the benchmark's final table both use this,
+    so a network found at or below a target by one is measured the same way by the other.
+
+    Args:
+        models: ``{name: classifier}`` (each timed as :func:`measure_network` does).
+        input_hw, backend, warmup, runs, threads, clock: as :func:`measure_network`.
+        rounds: rounds of measurements, each network once per round.
+
+    Returns:
+        ``{name: ms}``, the smallest of each network's ``rounds`` medians.
+    """
+    times: Dict[str, List[float]] = {name: [] for name in models}
+    for _ in range(max(1, rounds)):
+        for name, model in models.items():
+            times[name].append(measure_network(model, input_hw, backend, warmup, runs, threads,
+                                               1, clock))
+    return {name: min(samples) for name, samples in times.items()}
+
+
 class NeckHead(nn.Module):
     """The part of a classifier after its backbone, as one timed unit: neck, then head."""
 
@@ -314,6 +340,11 @@ class BlockLUT:
             inside a network, the block's weights are not in the core's caches (timed alone and
             warm, the blocks of V3-Large summed to 27% less than the network on this
             machine's 1 MiB L2 / 32 MiB L3 CPU; after an 8 MiB flush, 6% less).
+        repeats: each entry is the smallest of this many medians (as a network's
+            ``repeats`` in :func:`measure_network`): on a loaded machine one median can catch a
+            burst of cache contention (seen: one block's entry 37% above the same block with
+            1% fewer channels), and an entry is measured once and used by every later
+            proposal.
 
     Raises:
         ValueError: ``path`` holds a table measured with another thread count, clock, flush,
@@ -322,9 +353,11 @@ class BlockLUT:
     """
 
     def __init__(self, path: Optional[str] = None, backend: str = 'torch', warmup: int = 10,
-                 runs: int = 50, threads: int = 1, clock: str = 'cpu', flush_mb: float = 8):
+                 runs: int = 50, threads: int = 1, clock: str = 'cpu', flush_mb: float = 8,
+                 repeats: int = 1):
         get_backend(backend)
         self.path = path
+        self.repeats = max(1, repeats)
         self.backend = backend
         self.warmup, self.runs, self.threads, self.clock = warmup, runs, threads, clock
         self.flush_mb = flush_mb
@@ -366,9 +399,10 @@ class BlockLUT:
         """The entry for ``key`` (a :meth:`key`) in ms, measuring ``module`` at ``input_shape``
         on this backend if absent."""
         if key not in self.entries:
-            self.entries[key] = measure_module(module, input_shape, self.backend, _call,
-                                               self.warmup, self.runs, self.threads, self.clock,
-                                               self.flush_mb)
+            self.entries[key] = min(
+                measure_module(module, input_shape, self.backend, _call, self.warmup,
+                               self.runs, self.threads, self.clock, self.flush_mb)
+                for _ in range(self.repeats))
             self.measured += 1
         return self.entries[key]
 

@@ -4,7 +4,7 @@
         [--backend torch|onnxruntime|openvino] [--iters-per-proposal T] [--work-dir DIR]
         [--metric ratio|accuracy]
         [--latency-shape H W] [--delta-ratio 0.01] [--holdout-fraction F] [--max-steps N]
-        [--runs N] [--lut FILE]
+        [--runs N] [--lut FILE] [--lut-repeats K] [--stop-margin M]
         [--cfg-options key=value ...]
 
 Each step proposes one width cut per expansion layer and per residual group (each saving at
@@ -52,6 +52,13 @@ def parse_args():
                         help='part of the training set that scores the proposals')
     parser.add_argument('--max-steps', type=int, help='stop after this many steps')
     parser.add_argument('--runs', type=int, default=50, help='timed runs per measurement')
+    parser.add_argument('--stop-margin', type=float, default=0.0, metavar='M',
+                        help='stop at target x (1 - M) instead of the target (default 0, the '
+                        'paper): room for measurement noise, so that the adapted network '
+                        'measured again is still at or below the target')
+    parser.add_argument('--lut-repeats', type=int, default=1, metavar='K',
+                        help='each lookup-table entry is the smallest of K medians (more '
+                        'robust on a loaded machine)')
     parser.add_argument('--lut', help='latency table JSON (default: in the work dir)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--no-progress', action='store_true')
@@ -89,7 +96,9 @@ def main():
                         backend=args.backend, iters=args.iters_per_proposal, metric=args.metric,
                         delta_ratio=args.delta_ratio,
                         latency_hw=hw, holdout_fraction=args.holdout_fraction, runs=args.runs,
-                        seed=args.seed, extra=dict(cfg_options=args.cfg_options))
+                        seed=args.seed, stop_margin=args.stop_margin,
+                        lut_repeats=args.lut_repeats,
+                        extra=dict(cfg_options=args.cfg_options))
     try:
         search = NetAdapt(cfg, settings, work_dir, lut_path=args.lut, max_steps=args.max_steps,
                           progress=not args.no_progress)
