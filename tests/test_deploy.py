@@ -147,10 +147,14 @@ def test_failed_check_writes_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(export_mod, 'load_exported', off_by_a_little)
     lines = []
-    with pytest.raises(DeployError, match='differ'):
+    with pytest.raises(DeployError, match='differ .* by more than 0.0001 .* with --atol'):
         export_checked(model, 'onnx', str(tmp_path / 'm.onnx'), inputs, log=lines.append)
     assert lines[0].startswith('check FAIL') and '2.00e-04 > 1e-04' in lines[0]
     assert list(tmp_path.iterdir()) == []
+    # the bound the user raises (large logits) is the one checked
+    report = export_checked(model, 'onnx', str(tmp_path / 'm.onnx'), inputs, log=lines.append,
+                            atol=1e-3)
+    assert report.ok and '<= 1e-03' in lines[-1] and (tmp_path / 'm.onnx').is_file()
 
 
 def test_detector_refuses_dynamic_and_foreign_sizes():
@@ -194,6 +198,9 @@ def test_tool_exports_and_prints_its_check(tmp_path):
 @pytest.mark.parametrize('args,needles', [
     (['--format', 'tflite'], ["unsupported format 'tflite'", 'onnx, pt2']),
     (['--shape', 16, 16], ['--shape 16 16 is too small', 'at least 32']),
+    # a dynamic graph starts at 33 (torch.export's guard): a check below it is refused first
+    (['--dynamic', '--check-shape', 32, 32],
+     ['32x32 is outside the dynamic range', 'from 33 to 4096']),
 ])
 def test_tool_bad_arguments(tmp_path, args, needles):
     out = tmp_path / 'm.onnx'

@@ -179,6 +179,15 @@ def test_latency_tool_measures():
                   '3', '--warmup', '1', '--deploy']))
     row = [line for line in out.splitlines() if line.startswith('v3small_w035')][0]
     assert '96x96' in row and float(row.split()[-1]) > 0
+    # --cfg-options, which the runtime backends' detector-size error tells users to set
+    det = ROOT / 'configs/detection/ssdlite_v3small_w100_r320_coco.py'
+    args = [PY, 'tools/analysis/latency.py', det, '--backend', 'onnxruntime', '--shape', '128',
+            '128', '--runs', '2', '--warmup', '1']
+    proc = run(args)
+    assert proc.returncode != 0 and '--cfg-options model.bbox_head.anchor_generator' in proc.stderr
+    out = ok(run(args + ['--cfg-options',
+                         'model.bbox_head.anchor_generator.input_size=(128, 128)']))
+    assert '128x128' in out
 
 
 def test_plot_frontier_writes_png(tmp_path):

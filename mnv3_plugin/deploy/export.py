@@ -206,7 +206,7 @@ def check_backend(model: nn.Module, backend: Callable, inputs: Sequence[torch.Te
 
 def export_checked(model: nn.Module, fmt: str, out: str, inputs: Sequence[torch.Tensor],
                    dynamic: bool = False, opset: Optional[int] = None,
-                   log: Callable[[str], None] = print) -> ExportReport:
+                   log: Callable[[str], None] = print, atol: float = 1e-4) -> ExportReport:
     """Exports, checks, and only then writes ``out``.
 
     Args:
@@ -218,6 +218,8 @@ def export_checked(model: nn.Module, fmt: str, out: str, inputs: Sequence[torch.
         dynamic: export height and width as dynamic dimensions.
         opset: ONNX opset (onnx only).
         log: where the check lines go.
+        atol: bound on the raw outputs' max abs difference (the issue's 1e-4 by default; a
+            network with very large logits may need more: BN folding rounds in float32).
 
     Returns:
         An :class:`ExportReport` (``ok`` is True: otherwise it raises).
@@ -233,6 +235,15 @@ def export_checked(model: nn.Module, fmt: str, out: str, inputs: Sequence[torch.
     check_shape(model, example.shape[2:], dynamic)
     if not dynamic and any(x.shape[2:] != example.shape[2:] for x in inputs):
         raise DeployError('check images of several sizes need --dynamic')
+    if dynamic:
+        outside = sorted({tuple(x.shape[2:]) for x in inputs
+                          if not all(DYNAMIC_MIN <= side <= DYNAMIC_MAX for side in x.shape[2:])})
+        if outside:
+            h, w = outside[0]
+            raise DeployError(f'{h}x{w} is outside the dynamic range: a --dynamic export takes '
+                              f'sides from {DYNAMIC_MIN} to {DYNAMIC_MAX} (at {DYNAMIC_MIN - 1} '
+                              'or less the stride-32 map is 1x1); export and check at sizes '
+                              'within it')
     net = NetworkForward(deploy_copy(model)).eval()
     out = osp.abspath(out)
     os.makedirs(osp.dirname(out), exist_ok=True)
@@ -250,12 +261,14 @@ def export_checked(model: nn.Module, fmt: str, out: str, inputs: Sequence[torch.
         runtime = 'onnxruntime' if fmt == 'onnx' else 'torch.export'
         backend = load_exported(tmp, fmt)
         report = ExportReport(out, fmt)
-        for res in check_backend(model, backend, inputs, runtime):
+        for res in check_backend(model, backend, inputs, runtime, atol):
             report.checks.append(res)
             log(f'check {"OK  " if res.ok else "FAIL"} {res.line}')
         if not report.ok:
-            raise DeployError(f'the exported model\'s outputs differ from PyTorch\'s (see the '
-                              f'check lines); nothing written to {out}')
+            raise DeployError(f'the exported model\'s outputs differ from PyTorch\'s by more than '
+                              f'{atol:g} (see the check lines); nothing written to {out}. If '
+                              'the difference is float32 rounding of large outputs (about 1e-5 '
+                              'of |logits|), raise the bound with --atol')
         os.replace(tmp, out)
         return report
     finally:

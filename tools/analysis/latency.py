@@ -21,7 +21,7 @@ import torch
 
 from mnv3_plugin import metafile
 from mnv3_plugin.analysis import measure_latency
-from mnv3_plugin.apis import ConfigError, build_model, switch_to_deploy
+from mnv3_plugin.apis import ConfigError, build_model, load_config, switch_to_deploy
 from mnv3_plugin.runner_utils import run_cli
 
 
@@ -40,6 +40,10 @@ def parse_args():
     parser.add_argument('--int8', action='store_true',
                         help='NNCF post-training int8 (--backend openvino)')
     parser.add_argument('--checkpoint', help='weights to load (default: random)')
+    from mmengine.config import DictAction
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings in every config, e.g. '
+                        'model.bbox_head.anchor_generator.input_size="(256, 256)"')
     return parser.parse_args()
 
 
@@ -57,7 +61,7 @@ def main():
     for path in configs:
         entry = metafile.find(path, models)
         h, w = args.shape or (entry['Ours'][0]['Input'] if entry else (224, 224))
-        model = build_model(path)
+        model = build_model(load_config(path, args.cfg_options))
         if args.deploy:
             switch_to_deploy(model)
         x = torch.randn(1, 3, h, w)
@@ -68,7 +72,6 @@ def main():
 
 def main_runtime(args):
     """--backend onnxruntime / openvino [--int8]: one line per config, or one error line."""
-    from mnv3_plugin.apis import load_config
     from mnv3_plugin.deploy import DeployError
     from mnv3_plugin.deploy.images import check_inputs
     from mnv3_plugin.deploy.latency import prepare
@@ -91,7 +94,7 @@ def main_runtime(args):
         print(f'{"config":<46} {"input":>10} {"ms":>9}  (threads={args.threads}, batch 1, '
               f'median of {args.runs}, {mode})')
         for path in configs:
-            cfg = load_config(path)
+            cfg = load_config(path, args.cfg_options)
             entry = metafile.find(path, models)
             h, w = args.shape or default_input_shape(cfg)
             model = load_model(cfg, args.checkpoint)

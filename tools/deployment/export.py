@@ -43,6 +43,9 @@ def parse_args():
                         help='images or folders to check on (default: fixture images of the '
                         'task\'s dataset format)')
     parser.add_argument('--num-images', type=int, default=2, help='images per checked size')
+    parser.add_argument('--atol', type=float, default=1e-4,
+                        help='bound on the outputs\' max abs difference from PyTorch (default '
+                        '1e-4; large logits may need more: BN folding rounds in float32)')
     parser.add_argument('--check-shape', type=int, nargs=2, action='append', metavar=('H', 'W'),
                         help='with --dynamic: another size to check at (repeatable)')
     from mmengine.config import DictAction
@@ -93,8 +96,10 @@ def run(args):
     sizes = [shape]
     if args.dynamic:
         h, w = shape
+        from mnv3_plugin.deploy.export import DYNAMIC_MAX, DYNAMIC_MIN
         sizes += ([tuple(s) for s in args.check_shape] if args.check_shape else
-                  [(max(32, h // 2), max(32, w // 2)), (h * 3 // 2, w * 3 // 2)])
+                  [(max(DYNAMIC_MIN, h // 2), max(DYNAMIC_MIN, w // 2)),
+                   (min(DYNAMIC_MAX, h * 3 // 2), min(DYNAMIC_MAX, w * 3 // 2))])
         for s in sizes[1:]:
             check_shape(model, s, False)
     inputs = [x for s in sizes
@@ -109,7 +114,8 @@ def run(args):
     print(f'exporting {stem} ({task}, {weights}) to {args.format} at {shape[0]}x{shape[1]}'
           f'{" (dynamic H, W)" if args.dynamic else ""}')
     torch.manual_seed(0)
-    report = export_checked(model, args.format, out, inputs, args.dynamic, args.opset)
+    report = export_checked(model, args.format, out, inputs, args.dynamic, args.opset,
+                            atol=args.atol)
     size_mb = osp.getsize(report.path) / 2**20
     print(f'wrote {report.path} ({size_mb:.1f} MiB) in {time.monotonic() - start:.1f} s: '
           f'{len(report.checks)} checks passed')

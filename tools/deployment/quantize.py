@@ -66,7 +66,8 @@ def run(args):
 
     cfg = load_config(args.config, args.cfg_options)  # ConfigError: a one-line user error
     if not osp.isfile(args.checkpoint):
-        raise DeployError(f'checkpoint {args.checkpoint!r} not found')
+        raise DeployError(f'checkpoint {args.checkpoint!r} not found: give the fp32 weights '
+                          'trained with this config (tools/train.py) or an int8 QAT checkpoint')
     settings = dict(cfg.get('quantization') or dict(method='ptq'))
     settings.pop('checkpoint', None)
     if args.subset_size:
@@ -78,6 +79,10 @@ def run(args):
         shape = tuple(args.shape)
     else:
         shape = default_input_shape(cfg)
+    stem = osp.splitext(osp.basename(args.config))[0]
+    out = args.out or osp.join('work_dirs', 'deploy', f'{stem}_{shape[0]}x{shape[1]}_int8.xml')
+    if not out.endswith('.xml'):
+        raise DeployError(f'--out {out!r} must end in .xml (OpenVINO IR)')
     start = time.monotonic()
     model = build_from_config(cfg)
     task = task_of(model)
@@ -88,17 +93,13 @@ def run(args):
         print(f'int8 checkpoint: restoring its NNCF quantizers from {args.checkpoint}')
         qmodel = restore_quantized(model, meta[NNCF_CONFIG_KEY])
         load_checkpoint(qmodel, args.checkpoint, repr(args.config))
+        print(f'int8: {len(quantizers(qmodel))} quantizers restored')
     else:
         load_checkpoint(model, args.checkpoint, repr(args.config))
         import copy
         fp32 = copy.deepcopy(model).eval()
         qmodel = calibrate(model, cfg, settings)
     qmodel.eval()
-    print(f'{len(quantizers(qmodel))} quantizers')
-    stem = osp.splitext(osp.basename(args.config))[0]
-    out = args.out or osp.join('work_dirs', 'deploy', f'{stem}_{shape[0]}x{shape[1]}_int8.xml')
-    if not out.endswith('.xml'):
-        raise DeployError(f'--out {out!r} must end in .xml (OpenVINO IR)')
     inputs = check_inputs(qmodel, task, shape, args.num_images)
     net = NetworkForward(qmodel).eval()
     export_openvino_checked(net, inputs, out, output_names=net.output_names())
