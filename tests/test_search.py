@@ -4,6 +4,7 @@ Per-row width overrides, weight transfer, proposals, selection, the latency look
 platform-aware reward, Section 5's ablation configs, and the tools run as subprocesses.
 """
 import json
+import math
 import os
 import subprocess
 import sys
@@ -314,13 +315,49 @@ def test_lookup_table_entry_is_the_smallest_of_its_repeats(monkeypatch):
     assert next(medians) == 9.0
 
 
+def test_parts_chain_shapes_and_runtime_boundaries_are_subtracted(small_cfg, monkeypatch):
+    """On a runtime backend each part pays its input's and output's boundary (measured at
+    their shapes); the network pays its own once. Fake timings make the sum checkable."""
+    from mnv3_plugin.search import latency
+    model = build_model(small_cfg)
+    parts = network_parts(model, (64, 64))
+    for a, b in zip(parts, parts[1:]):
+        assert a.out_shape == b.shape  # each part's output is the next one's input
+    assert parts[0].shape == (1, 3, 64, 64) and parts[-1].out_shape == (1, 1000)
+
+    def fake(module, shape, *args, **kwargs):  # a probe: 1 ms per million elements, + 0.5
+        if isinstance(module, torch.nn.Conv2d) and module.groups == module.in_channels > 1:
+            return 0.5 + math.prod(shape) / 1e6
+        return 10.0 if not isinstance(module, torch.nn.Conv2d) else 0.25  # part / call
+
+    monkeypatch.setattr(latency, 'measure_module', fake)
+    monkeypatch.setitem(latency.BACKENDS, 'fakert', latency.BACKENDS['torch'])
+    monkeypatch.setitem(latency.REQUIRES, 'fakert', ())
+    monkeypatch.setattr(latency, 'BOUNDARY', {'fakert'})
+
+    def probe(shape):
+        return 0.5 + math.prod(shape) / 1e6
+
+    runtime = BlockLUT(None, backend='fakert')
+    assert runtime.boundary_ms((1, 1000)) == probe((1, 1000, 1, 1))
+    expected = sum(10.0 - (probe(p.shape) + probe(p.out_shape)) / 2 for p in parts) + (
+        probe((1, 3, 64, 64)) + probe((1, 1000))) / 2
+    assert runtime.network_ms(model, (64, 64)) == pytest.approx(expected)
+    assert [b for _, _, b in runtime.breakdown(model, (64, 64))] == pytest.approx(
+        [(probe(p.shape) + probe(p.out_shape)) / 2 for p in parts])
+    eager = BlockLUT(None, backend='torch')  # no boundary: the call overhead, paid once
+    assert eager.boundary_ms((1, 3, 64, 64)) == 0.25
+    assert eager.network_ms(model, (64, 64)) == pytest.approx(10.0 * len(parts) -
+                                                              0.25 * (len(parts) - 1))
+
+
 def test_lookup_table_caches_sums_and_refuses_other_conditions(small_cfg, tmp_path):
     model = build_model(small_cfg)
     path = str(tmp_path / 'lut.json')
     lut = BlockLUT(path, runs=3, warmup=1)
     parts = network_parts(model, (64, 64))
     assert len(parts) == 13 + 1  # every row and the neck + head
-    keys = [k for k, _, _ in parts]
+    keys = [p.key for p in parts]
     # rows 5 and 6, and 10 and 11, of Table 2 are the same blocks at the same input: one entry
     assert keys[5] == keys[6] and keys[10] == keys[11] and len(set(keys)) == 12
     assert keys[4].startswith('bneck k5 s2 d1 24>96>40 se24 HS @8x8 #')
@@ -634,6 +671,26 @@ def test_latency_table_tool_reports_the_error(tmp_path):
     assert float(error.rstrip('%')) == pytest.approx(
         100 * (float(table) - float(direct)) / float(direct), abs=0.2)
     assert len(json.loads(lut.read_text())['entries']) == 12 + 1  # and the call overhead
+    # calibrated on another network (measured in the same rounds), with the breakdown
+    out = ok(run([PY, 'tools/search/latency_table.py', SMALL, '--shape', '64', '64', '--runs',
+                  '5', '--repeats', '2', '--lut', lut, '--calibrate-on',
+                  str(SMALL).replace('w100', 'w075'), '--breakdown']))
+    data = json.loads(lut.read_text())
+    (point,) = data['calibrations']['torch']['networks']
+    scale = data['calibrations']['torch']['scale']
+    assert point['name'] == 'v3small_w075_r224_imagenet' and scale == pytest.approx(
+        point['direct_ms'] / point['table_ms'])
+    assert f'direct = {scale:.3f} x table' in out
+    line = next(x for x in out.splitlines() if x.startswith('v3small_w100_r224_imagenet'))
+    direct, table, _, calibrated, error = map(lambda v: float(v.rstrip('%')), line.split()[2:7])
+    assert calibrated == pytest.approx(scale * table, abs=2e-3)
+    assert error == pytest.approx(100 * (calibrated - direct) / direct, abs=0.2)
+    parts = [x for x in out.splitlines() if ' torch | ' in x]
+    assert len(parts) == 13 + 1  # every row and the neck + head
+    # on torch the boundary is the call overhead; the network pays it once
+    call = data['entries']['torch | call overhead: conv1x1 8>8 @8x8']
+    assert all(float(x.split()[1]) == pytest.approx(-call, abs=1e-3) for x in parts)
+    assert sum(float(x.split()[0]) for x in parts) - 13 * call == pytest.approx(table, abs=0.02)
 
 
 def test_fixture_parameters_make_a_harder_set_and_keep_the_default(tmp_path):

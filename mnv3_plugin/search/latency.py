@@ -25,7 +25,7 @@ import os
 import os.path as osp
 import platform
 import tempfile
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -36,9 +36,11 @@ CLOCKS = ('cpu', 'wall')
 BACKENDS: Dict[str, Callable] = {}
 # backend name -> the Python packages it needs (checked by get_backend, before any work)
 REQUIRES: Dict[str, Tuple[str, ...]] = {}
+# backends whose parts, timed alone, pass their input and output through the runtime's boundary
+BOUNDARY: set = set()
 
 
-def register_backend(name: str, requires: Sequence[str] = ()):
+def register_backend(name: str, requires: Sequence[str] = (), boundary: bool = False):
     """Registers a latency backend under ``name`` (decorator).
 
     The factory is called as ``factory(module, x, forward, threads)`` with an eval-mode module,
@@ -46,11 +48,18 @@ def register_backend(name: str, requires: Sequence[str] = ()):
     module) and the number of intra-op threads; it returns a zero-argument callable that runs
     one inference, the thing that is timed. Export, compilation and session creation belong in
     the factory, not in the callable. ``requires`` names the Python packages it imports:
-    :func:`get_backend` refuses the backend in one line when one is missing.
+    :func:`get_backend` refuses the backend in one line when one is missing. ``boundary``: a
+    module timed alone on this backend converts its input into the runtime and its output back
+    (copies, layout reorders), which a block inside a network does not: the lookup table then
+    measures that cost at each part's input and output shapes (:meth:`BlockLUT.boundary_ms`).
     """
     def wrap(factory: Callable) -> Callable:
         BACKENDS[name] = factory
         REQUIRES[name] = tuple(requires)
+        if boundary:
+            BOUNDARY.add(name)
+        else:
+            BOUNDARY.discard(name)
         return factory
     return wrap
 
@@ -105,9 +114,9 @@ def _runtime_backend(name: str, runner_class: str) -> Callable:
     return factory
 
 
-register_backend('onnxruntime', ('onnx', 'onnxscript', 'onnxruntime'))(
+register_backend('onnxruntime', ('onnx', 'onnxscript', 'onnxruntime'), boundary=True)(
     _runtime_backend('onnxruntime', 'OnnxRuntimeBackend'))
-register_backend('openvino', ('onnx', 'onnxscript', 'openvino'))(
+register_backend('openvino', ('onnx', 'onnxscript', 'openvino'), boundary=True)(
     _runtime_backend('openvino', 'OpenVINOBackend'))
 
 
@@ -274,17 +283,24 @@ class NeckHead(nn.Module):
         return self.head(feats)
 
 
-Part = Tuple[str, nn.Module, tuple]
+class Part(NamedTuple):
+    """One unit the lookup table times: its key, the module, its input and output shapes."""
+
+    key: str
+    module: nn.Module
+    shape: tuple
+    out_shape: tuple
 
 
 def network_parts(model: nn.Module, input_hw: Tuple[int, int]) -> List[Part]:
     """Splits a classifier into the units the lookup table times.
 
     Returns:
-        ``[(key, module, input shape)]``: one entry per backbone row (a ``TableNet`` layer) and
-        one for neck + head. The key is readable (the row's resolved spec and input size) and
-        ends in a digest of the module's ``repr``, so blocks that differ in anything (e.g. the
-        activation implementation) never share an entry.
+        ``[Part(key, module, input shape, output shape)]``: one per backbone row (a
+        ``TableNet`` layer) and one for neck + head (output (1, classes)). The key is readable
+        (the row's resolved spec and input size) and ends in a digest of the module's ``repr``,
+        so blocks that differ in anything (e.g. the activation implementation) never share an
+        entry.
 
     Raises:
         ValueError: ``model`` is not a classifier with a table-driven backbone.
@@ -295,26 +311,31 @@ def network_parts(model: nn.Module, input_hw: Tuple[int, int]) -> List[Part]:
                          f'(mnv3_plugin.MobileNetV3, MobileNetV2, MnasNet...); got '
                          f'{type(model).__name__} with {type(backbone).__name__}')
     shapes: Dict[int, tuple] = {}
-    hooks = [layer.register_forward_pre_hook(
-        lambda m, args, i=i: shapes.__setitem__(i, tuple(args[0].shape)))
-        for i, layer in enumerate(backbone.layers)]
+
+    def record(i):
+        return lambda m, args, out: shapes.__setitem__(i, (tuple(args[0].shape),
+                                                           tuple(out.shape)))
+
+    hooks = [layer.register_forward_hook(record(i)) for i, layer in enumerate(backbone.layers)]
+    tail = NeckHead(getattr(model, 'neck', None), model.head)
     try:
         with torch.no_grad():
             out = backbone.eval()(torch.zeros(1, 3, *input_hw))
+            logits = tail.eval()(out[-1])
     finally:
         for h in hooks:
             h.remove()
     parts = []
     for i, (layer, spec) in enumerate(zip(backbone.layers, backbone.specs)):
-        shape = shapes[i]
+        shape, out_shape = shapes[i]
         row = spec.row
         name = (f'{row.op} k{row.kernel} s{spec.stride} d{spec.dilation} '
                 f'{spec.in_channels}>{spec.mid_channels}>{spec.out_channels} se{spec.se_channels} '
                 f'{spec.row.nl} @{shape[2]}x{shape[3]}')
-        parts.append((_key(name, layer), layer, shape))
-    tail = NeckHead(getattr(model, 'neck', None), model.head)
+        parts.append(Part(_key(name, layer), layer, shape, out_shape))
     shape = tuple(out[-1].shape)
-    parts.append((_key(f'neck+head {shape[1]}@{shape[2]}x{shape[3]}', tail), tail, shape))
+    parts.append(Part(_key(f'neck+head {shape[1]}@{shape[2]}x{shape[3]}', tail), tail, shape,
+                      tuple(logits.shape)))
     return parts
 
 
@@ -409,48 +430,85 @@ class BlockLUT:
     def call_ms(self) -> float:
         """The backend's fixed cost of one inference call, in ms: the entry of a 1x1 conv on a
         (1, 8, 8, 8) input (compute negligible). Each part timed alone pays it; a network pays
-        it once, so :meth:`network_ms` subtracts it for all parts but one. On OpenVINO here it
-        is about 0.2 ms a call, as much as a block's compute (the sum over V3-Small's 14
-        parts was 2.1x the network's latency); on ONNX Runtime and torch about 0.02-0.03 ms.
+        it once. On OpenVINO here it is about 0.08 ms a call, as much as a small block's
+        compute; on ONNX Runtime and torch about 0.02 ms.
         """
         key = self.key('call overhead: conv1x1 8>8 @8x8')
         return self.lookup(key, nn.Conv2d(8, 8, 1).eval(), (1, 8, 8, 8))
 
+    def boundary_ms(self, shape: Sequence[int]) -> float:
+        """What passing one tensor of ``shape`` into the backend and back costs a part timed
+        alone, in ms, fixed call cost included.
+
+        On a runtime (a backend registered with ``boundary=True``: ONNX Runtime, OpenVINO) a
+        block exported alone receives its input from the caller and returns its output to it:
+        copies, and reorders between the plain NCHW layout and the runtime's blocked one
+        (nChw8c/16c). Inside a network neither happens. The entry is the latency of a 1x1
+        depthwise conv at ``shape`` (a per-channel scale: one pass over the tensor, the
+        least compute with an input and an output of that shape), measured like any entry;
+        a part's boundary cost is the mean of its input's and its output's. Without it the
+        sum over V3-Small's 14 parts on OpenVINO was 1.24x the network; with it 1.00x.
+        On other backends (torch: tensors stay in PyTorch, already channels-last) it is
+        :meth:`call_ms`.
+
+        Args:
+            shape: (1, C, H, W), or (1, C) for a head's output (taken as (1, C, 1, 1)).
+        """
+        if self.backend not in BOUNDARY:
+            return self.call_ms()
+        shape = tuple(shape) + (1,) * (4 - len(shape))
+        channels, height, width = shape[1:]
+        key = self.key(f'boundary: dwconv1x1 {channels}@{height}x{width}')
+        probe = nn.Conv2d(channels, channels, 1, groups=channels).eval()
+        return self.lookup(key, probe, shape)
+
     def network_ms(self, model: nn.Module, input_hw: Tuple[int, int],
                    calibrated: bool = False) -> float:
-        """Estimated latency in ms of a classifier: the sum of its blocks' and head's entries
-        (NetAdapt's estimate) less the per-call overhead paid by every part but one
-        (:meth:`call_ms`), or with ``calibrated`` that through :meth:`calibrate`'s line."""
-        parts = self.breakdown(model, input_hw)
-        total = sum(ms for _, ms in parts) - (len(parts) - 1) * self.call_ms()
+        """Estimated latency in ms of a classifier: the sum of its parts' entries (NetAdapt's
+        estimate), each less its boundary cost (:meth:`boundary_ms`, mean of input and
+        output), plus the network's own boundary cost once (its input's and its logits'); on
+        torch that is the sum less the per-call overhead of all parts but one. With
+        ``calibrated``, that through :meth:`calibrate`'s line."""
+        parts = network_parts(model, input_hw)
+        total = sum(self.lookup(self.key(p.key), p.module, p.shape)
+                    - self._boundary(p.shape, p.out_shape) for p in parts)
+        total += self._boundary(parts[0].shape, parts[-1].out_shape)
         if calibrated:
             total = self.calibration['scale'] * total + self.calibration['offset_ms']
         return total
 
-    def calibrate(self, models: Sequence[Tuple[str, nn.Module]], input_hw: Tuple[int, int],
-                  repeats: int = 3) -> dict:
-        """Fits direct ~= scale x (sum of entries) on whole networks (``offset_ms`` stays 0).
+    def _boundary(self, shape_in: Sequence[int], shape_out: Sequence[int]) -> float:
+        return (self.boundary_ms(shape_in) + self.boundary_ms(shape_out)) / 2
 
-        Blocks timed alone run faster than inside a network (their weights stay in the
-        core's cache between timed runs; in a network the other blocks evict them) and the
-        classifier's own call overhead is in no block: the sum underestimates by a roughly
-        constant factor. One line fitted on a few networks corrects that for others.
+    def calibrate(self, models: Sequence[Tuple[str, nn.Module]], input_hw: Tuple[int, int],
+                  repeats: int = 3, direct: Optional[Dict[str, float]] = None) -> dict:
+        """Fits direct ~= scale x :meth:`network_ms` on whole networks (``offset_ms`` stays 0).
+
+        Blocks timed alone can run faster than inside a network (even after the flush, their
+        weights may stay in the shared L3 cache; in a large network the other blocks evict
+        them) and a runtime fuses across block boundaries: a remaining, roughly proportional
+        gap. One line fitted on a few networks corrects that for others.
 
         Args:
             models: ``[(name, classifier)]``; the scale is their least-squares fit.
             input_hw: input size of the measurements.
-            repeats: direct measurements per network (the smallest median is kept).
+            repeats: rounds of direct measurements, the networks measured in turn in each
+                (:func:`measure_interleaved`; each keeps its smallest median).
+            direct: ``{name: ms}`` measured by the caller (e.g. interleaved with the networks
+                it reports, so that all share one load); measured here when None.
 
         Returns:
             The calibration (also kept and saved with the table): ``scale``, ``offset_ms`` and
             per network its name, direct and summed ms.
+
+        Raises:
+            KeyError: ``direct`` lacks one of the ``models``.
         """
-        points = []
-        for name, model in models:
-            direct = measure_network(model, input_hw, self.backend, self.warmup, self.runs,
-                                     self.threads, repeats, self.clock)
-            points.append(dict(name=name, input=list(input_hw), direct_ms=direct,
-                               table_ms=self.network_ms(model, input_hw)))
+        if direct is None:
+            direct = measure_interleaved(dict(models), input_hw, self.backend, self.warmup,
+                                         self.runs, repeats, self.threads, self.clock)
+        points = [dict(name=name, input=list(input_hw), direct_ms=direct[name],
+                       table_ms=self.network_ms(model, input_hw)) for name, model in models]
         # least squares through the origin: a free offset, fitted on a few noisy points of
         # similar size, extrapolates badly (tried: scale 2.4, offset -3.5 ms)
         xs = [p['table_ms'] for p in points]
@@ -459,11 +517,14 @@ class BlockLUT:
         self.calibrations[self.backend] = dict(scale=scale, offset_ms=0.0, networks=points)
         return self.calibration
 
-    def breakdown(self, model: nn.Module, input_hw: Tuple[int, int]) -> List[Tuple[str, float]]:
-        """``[(part key, ms)]`` of a classifier, one per part (see :func:`network_parts`);
-        identical blocks appear once per occurrence."""
-        return [(self.key(key), self.lookup(self.key(key), module, shape))
-                for key, module, shape in network_parts(model, input_hw)]
+    def breakdown(self, model: nn.Module,
+                  input_hw: Tuple[int, int]) -> List[Tuple[str, float, float]]:
+        """``[(part key, ms, boundary ms)]`` of a classifier, one per part (see
+        :func:`network_parts`; identical blocks appear once per occurrence): its entry and the
+        boundary cost :meth:`network_ms` subtracts from it."""
+        return [(self.key(p.key), self.lookup(self.key(p.key), p.module, p.shape),
+                 self._boundary(p.shape, p.out_shape))
+                for p in network_parts(model, input_hw)]
 
     def save(self) -> None:
         """Writes the table to ``path`` (atomically: a failed write leaves the old file)."""
