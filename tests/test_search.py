@@ -106,17 +106,30 @@ def test_row_widths_never_add_a_residual_or_drop_an_expansion():
     (dict(out={5: 48}), ['rows 4-6', 'share one bottleneck width', 'set all of them']),
     (dict(out={4: 48, 5: 48, 6: 40}), ['rows 4-6', 'one value']),
     (dict(exp={1: 24}), ['row 1', 'without expansion conv', 'row before it']),
-    (dict(exp={0: 24}), ['row 0', 'conv2d row']),
+    (dict(exp={0: 24}), ['row 0', 'conv2d row', 'no expansion layer', 'row_widths.out ({0: ']),
     (dict(exp={3: 24}), ['row 3', 'equal to its input width', 'removes its expansion conv']),
     (dict(out={13: 8}), ['row 13', 'out of range', '0..12']),
     (dict(width={2: 8}), ["unknown key(s) ['width']", "'exp'"]),
     (dict(out=[8, 8]), ['one entry per table row (13)', 'got 2']),
 ])
 def test_row_widths_errors_say_what_to_do(widths, words):
+    from mnv3_plugin.apis import ConfigError
     with pytest.raises(ValueError) as info:
         MobileNetV3('small', row_widths=widths)
     msg = str(info.value)
     assert '\n' not in msg and all(w in msg for w in words), msg
+    assert isinstance(info.value, ConfigError)  # the tools print it as one line
+
+
+def test_bad_row_widths_in_a_config_are_one_line_in_the_tools(tmp_path):
+    path = tmp_path / 'bad.py'
+    path.write_text(f"_base_ = {str(SMALL)!r}\n"
+                    "model = dict(backbone=dict(row_widths=dict(out={7: 40})))\n")
+    for tool in ('tools/analysis/complexity.py', 'tools/search/latency_table.py'):
+        proc = run([PY, tool, path, '--shape', '32', '32'])
+        err = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and err[-1].startswith('error: ') and 'Traceback' not in \
+            proc.stderr and 'rows 7-8 share one bottleneck width' in err[-1], proc.stderr[-2000:]
 
 
 def test_config_with_row_widths_dumps_reloads_and_builds(tmp_path):
@@ -646,6 +659,30 @@ def test_netadapt_errors_are_one_line(fixture_seed, tmp_path):
     assert not list(tmp_path.glob('*.json'))
 
 
+def test_rank_reward_ranks_each_paper_row_once():
+    """--table 3 ranks Table 3's eight networks (the paper's rows), not the recipe siblings
+    listed beside a row (the same network, measured twice)."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from mnv3_plugin import metafile
+    spec = importlib.util.spec_from_file_location('rank_reward', 'tools/search/rank_reward.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    models = metafile.load_models()
+    table3 = tool.select_configs(SimpleNamespace(table=['3'], figure=[], configs=[]), models)
+    assert len(table3) == 8  # Table 3: V3-Large 1.0/0.75, MnasNet-A1, V2 1.0, V3-Small 1.0/0.75,
+    # the small MnasNet, V2 0.35
+    assert any(metafile.find(c, models) is not None and not metafile.is_row(
+        metafile.find(c, models)) for e in models for c in [e['Config']]
+        if str(e['Paper']['Table']) == '3')  # siblings exist beside the rows, and are left out
+    assert all(metafile.is_row(metafile.find(c, models)) for c in table3)
+    figure7 = [e['Config'] for e in metafile.by_table('Figure 7', models)]
+    again = tool.select_configs(SimpleNamespace(table=[], figure=['7'], configs=figure7[:2]),
+                                models)
+    assert again == figure7  # a config given twice is ranked once
+
+
 def test_rank_reward_tool_orders_by_reward(tmp_path):
     acc = tmp_path / 'acc.json'
     acc.write_text(json.dumps({'v3small_w100_r224_imagenet': 67.4,
@@ -660,6 +697,14 @@ def test_rank_reward_tool_orders_by_reward(tmp_path):
     assert [r['reward'] for r in ranking] == sorted((r['reward'] for r in ranking), reverse=True)
     assert (tmp_path / 'f.png').read_bytes()[:4] == b'\x89PNG'
     assert 'reward = top-1 x (latency / 5.000 ms)^-0.15' in out
+    # a target config that is also ranked is measured once, with the others: its reward is
+    # exactly its top-1
+    ok(run([PY, 'tools/search/rank_reward.py', SMALL, CLS / 'v3small_w050_r224_imagenet.py',
+            '--acc', acc, '--target-config', SMALL, '--runs', '3', '--repeats', '1',
+            '--out', tmp_path / 'g.png', '--json', tmp_path / 's.json']))
+    result = json.loads((tmp_path / 's.json').read_text())
+    small = next(r for r in result['ranking'] if r['name'] == 'v3small_w100_r224_imagenet')
+    assert small['latency_ms'] == result['target_ms'] and small['reward'] == pytest.approx(67.4)
 
 
 def test_latency_table_tool_reports_the_error(tmp_path):

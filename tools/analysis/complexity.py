@@ -66,13 +66,14 @@ def main():
         configs = args.configs
     if not configs:
         raise ConfigError('give config files, --table T or --all')
-    print(f'{"config":<46} {"paper row":<18} {"input":>9} {"cls":>4} {"params (M)":>10} '
+    entries = [metafile.find(path, models) for path in configs]
+    rows = [str((entry or {}).get('Paper', {}).get('Row', '-')) for entry in entries]
+    width = max([9] + [len(row) for row in rows])  # the paper's row, never cut
+    print(f'{"config":<46} {"paper row":<{width}} {"input":>9} {"cls":>4} {"params (M)":>10} '
           f'{"paper":>6} {"diff":>6}  {"MAdds":>9} {"paper":>14} {"diff":>6}')
-    for path in configs:
+    for path, entry, row in zip(configs, entries, rows):
         cfg = load_config(path, args.cfg_options)
-        entry = metafile.find(path, models)
         results = (entry or {}).get('Paper', {}).get('Results') or {}
-        row = str((entry or {}).get('Paper', {}).get('Row', '-'))
         name = (entry or {}).get('Name', path)
         for (h, w), classes, columns in measurements(entry, args):
             counts = config_complexity(cfg, (h, w), classes)
@@ -86,7 +87,7 @@ def main():
             unit = madds_key[-2]
             paper_madds = f'{p_madds}{unit} ({p_column.split()[1]})' if p_madds is not None \
                 and p_column != madds_key else (f'{p_madds}{unit}' if p_madds is not None else '-')
-            print(f'{name[:46]:<46} {row[:18]:<18} {f"{h}x{w}":>9} {classes or "cfg":>4} '
+            print(f'{name[:46]:<46} {row:<{width}} {f"{h}x{w}":>9} {classes or "cfg":>4} '
                   f'{params:>10.3f} {p_params if p_params is not None else "-":>6} '
                   f'{fmt_diff(params, p_params):>6}  {madds:>8.2f}{unit} {paper_madds:>14} '
                   f'{fmt_diff(madds, p_madds):>6}')

@@ -119,4 +119,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mnv3_plugin.runner_utils import run_cli
+    run_cli(main)

@@ -6,10 +6,11 @@
 
 reward(m) = ACC(m) x [LAT(m)/TAR]^w, w = -0.07 (MnasNet) or -0.15 (MobileNetV3-Small search).
 LAT is measured here (one thread, batch 1, median; deploy mode), at each config's metafile input
-size. ACC is the paper's top-1 from the metafile, or from --acc (a JSON {config name: top-1},
-e.g. your own evaluations); configs without an accuracy are listed and left out. The plot shows
-every model on the accuracy-latency plane, the Pareto frontier, and the iso-reward curve of the
-best model (models above it would out-score it).
+size, all configs in turn in each of --repeats rounds (a target config among them is measured
+once, with them). ACC is the paper's top-1 from the metafile, or from --acc (a JSON {config
+name: top-1}, e.g. your own evaluations); configs without an accuracy are listed and left out.
+The plot shows every model on the accuracy-latency plane, the Pareto frontier, and the
+iso-reward curve of the best model (models above it would out-score it).
 """
 import argparse
 import json
@@ -43,20 +44,19 @@ def parse_args():
                         'network')
     parser.add_argument('--runs', type=int, default=50)
     parser.add_argument('--repeats', type=int, default=3,
-                        help='measurements per config; the smallest median counts')
+                        help='rounds of measurements; in each, every config (and the target '
+                        'config) is measured once, in turn; the smallest median counts')
     parser.add_argument('--out', default='work_dirs/reward/reward_frontier.png')
     parser.add_argument('--json', help='write the ranking here')
     return parser.parse_args()
 
 
 def select_configs(args, models):
-    entries = []
-    for table in args.table:
-        entries += [e for e in models if str(e['Paper']['Table']) == table]
-    for fig in args.figure:
-        name = f'Figure {fig}'
-        entries += [e for e in models if str(e['Paper']['Table']) == name
-                    or name in (e['Paper'].get('Also In') or [])]
+    """The configs to rank: each paper row of --table / --figure (not the recipe siblings and
+    int8 configs listed beside a row: the same network), then the configs given."""
+    from mnv3_plugin import metafile
+    entries = [e for table in args.table for e in metafile.by_table(table, models)]
+    entries += [e for fig in args.figure for e in metafile.by_table(f'Figure {fig}', models)]
     configs = [e['Config'] for e in entries] + list(args.configs)
     return list(dict.fromkeys(configs))  # unique, in order
 
@@ -68,7 +68,8 @@ def main():
     torch.set_num_threads(1)
     import mnv3_plugin  # noqa: F401
     from mnv3_plugin import metafile
-    from mnv3_plugin.search.latency import get_backend, measure_network
+    from mnv3_plugin.apis import ConfigError
+    from mnv3_plugin.search.latency import get_backend, measure_interleaved
     try:
         get_backend(args.backend)
     except ValueError as e:
@@ -87,20 +88,14 @@ def main():
         except (OSError, ValueError) as e:
             sys.exit(f'error: cannot read --acc {args.acc!r}: {e}')
 
-    def latency(path):
+    def load(path):
         if not osp.isfile(path):
-            sys.exit(f'error: config {path!r} not found')
-        cfg = Config.fromfile(path)
+            raise ConfigError(f'config {path!r} not found')
         entry = metafile.find(path, models)
-        hw = entry['Ours'][0]['Input'] if entry else (224, 224)
-        return measure_network(build_model(cfg), tuple(hw), args.backend, runs=args.runs,
-                               repeats=args.repeats), entry
+        hw = tuple(entry['Ours'][0]['Input'] if entry else (224, 224))
+        return build_model(Config.fromfile(path)), hw
 
-    target = args.target_ms
-    if args.target_config:
-        target, _ = latency(args.target_config)
-        print(f'target: {osp.basename(args.target_config)} = {target:.3f} ms')
-    rows, skipped = [], []
+    rows, skipped, nets = [], [], {}
     for path in configs:
         name = osp.splitext(osp.basename(path))[0]
         entry = metafile.find(path, models)
@@ -108,9 +103,24 @@ def main():
         if acc is None:
             skipped.append(name)
             continue
-        ms, _ = latency(path)
-        rows.append(dict(name=name, acc=float(acc), latency_ms=ms))
-        print(f'  measured {name}: {ms:.3f} ms', flush=True)
+        rows.append(dict(name=name, acc=float(acc), path=osp.abspath(path)))
+        nets[osp.abspath(path)] = load(path)
+    if args.target_config:  # measured with the others, once if it is also ranked
+        nets.setdefault(osp.abspath(args.target_config), load(args.target_config))
+    # all networks measured in turn, round after round (the load of a shared machine drifts
+    # over minutes: networks measured minutes apart are not comparable)
+    measured = {}
+    for hw in dict.fromkeys(h for _, h in nets.values()):
+        group = {path: model for path, (model, h) in nets.items() if h == hw}
+        measured.update(measure_interleaved(group, hw, args.backend, runs=args.runs,
+                                            rounds=args.repeats))
+    target = args.target_ms
+    if args.target_config:
+        target = measured[osp.abspath(args.target_config)]
+        print(f'target: {osp.basename(args.target_config)} = {target:.3f} ms')
+    for r in rows:
+        r['latency_ms'] = measured[r.pop('path')]
+        print(f'  measured {r["name"]}: {r["latency_ms"]:.3f} ms', flush=True)
     if not rows:
         sys.exit(f'error: no accuracy for any of {skipped}; give --acc FILE.json')
     ranked = rank(rows, target, args.w)
@@ -166,4 +176,5 @@ def plot(ranked, target, w, path):
 
 
 if __name__ == '__main__':
-    main()
+    from mnv3_plugin.runner_utils import run_cli
+    run_cli(main)

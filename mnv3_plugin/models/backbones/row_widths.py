@@ -28,10 +28,17 @@ the arch's rule (Section 5.3: 1/4 of the expansion; MnasNet: 1/4 of the block in
 from dataclasses import replace
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from ...apis import ConfigError
+
 DIVISOR = 8
 KINDS = ('exp', 'out')
 
 Widths = Union[Dict[int, int], Sequence[Optional[int]]]
+
+
+class RowWidthsError(ConfigError, ValueError):
+    """A ``row_widths`` override that breaks a rule of this module: a ``ValueError``, and a
+    :class:`~mnv3_plugin.apis.ConfigError`, so the tools print it as one line."""
 
 
 def residual_flags(specs: Sequence) -> List[bool]:
@@ -90,7 +97,7 @@ def squeeze_width(rule: str, mid_channels: int, in_channels: int) -> int:
         return max(1, round(mid_channels * 0.25))
     if rule == 'input':
         return max(1, int(in_channels * 0.25))
-    raise ValueError(f'se_squeeze must be one of {SE_SQUEEZE_RULES}, got {rule!r}')
+    raise RowWidthsError(f'se_squeeze must be one of {SE_SQUEEZE_RULES}, got {rule!r}')
 
 
 def normalize_row_widths(row_widths: Optional[dict], num_rows: int) -> Dict[str, Dict[int, int]]:
@@ -107,19 +114,19 @@ def normalize_row_widths(row_widths: Optional[dict], num_rows: int) -> Dict[str,
         Non-negative row index -> channels, per kind.
 
     Raises:
-        ValueError: unknown key, index out of range, a list of the wrong length, or a width that
-            is not a positive multiple of 8.
+        RowWidthsError: (a ValueError) unknown key, index out of range, a list of the wrong
+            length, or a width that is not a positive multiple of 8.
     """
     out: Dict[str, Dict[int, int]] = {k: {} for k in KINDS}
     if not row_widths:
         return out
     if not isinstance(row_widths, dict):
-        raise ValueError(f"row_widths must be a dict with keys 'exp' and/or 'out', got "
-                         f"{type(row_widths).__name__}")
+        raise RowWidthsError(f"row_widths must be a dict with keys 'exp' and/or 'out', got "
+                             f"{type(row_widths).__name__}")
     unknown = set(row_widths) - set(KINDS)
     if unknown:
-        raise ValueError(f"row_widths: unknown key(s) {sorted(unknown)}; use 'exp' (expansion "
-                         f"width) and/or 'out' (output width)")
+        raise RowWidthsError(f"row_widths: unknown key(s) {sorted(unknown)}; use 'exp' (expansion "
+                             f"width) and/or 'out' (output width)")
     for kind, widths in row_widths.items():
         if widths is None:
             continue
@@ -127,24 +134,25 @@ def normalize_row_widths(row_widths: Optional[dict], num_rows: int) -> Dict[str,
             items = list(widths.items())
         elif isinstance(widths, (list, tuple)):
             if len(widths) != num_rows:
-                raise ValueError(f'row_widths.{kind}: a list needs one entry per table row '
-                                 f'({num_rows}), got {len(widths)}; or use {{row: channels}}')
+                raise RowWidthsError(f'row_widths.{kind}: a list needs one entry per table row '
+                                     f'({num_rows}), got {len(widths)}; or use {{row: channels}}')
             items = [(i, w) for i, w in enumerate(widths) if w is not None]
         else:
-            raise ValueError(f'row_widths.{kind} must be {{row: channels}} or a list per row, '
-                             f'got {type(widths).__name__}')
+            raise RowWidthsError(f'row_widths.{kind} must be {{row: channels}} or a list per row, '
+                                 f'got {type(widths).__name__}')
         for row, ch in items:
             try:
                 index = int(row)
             except (TypeError, ValueError):
-                raise ValueError(f'row_widths.{kind}: row {row!r} is not an integer row index')
+                raise RowWidthsError(f'row_widths.{kind}: row {row!r} is not an integer row index')
             if not -num_rows <= index < num_rows:
-                raise ValueError(f'row_widths.{kind}: row {index} out of range; the table has '
-                                 f'rows 0..{num_rows - 1}')
+                raise RowWidthsError(f'row_widths.{kind}: row {index} out of range; the table has '
+                                     f'rows 0..{num_rows - 1}')
             if isinstance(ch, bool) or not isinstance(ch, int) or ch <= 0 or ch % DIVISOR:
                 lower = max(DIVISOR, ch // DIVISOR * DIVISOR) if isinstance(ch, int) else DIVISOR
-                raise ValueError(f'row_widths.{kind}: row {index % num_rows} has {ch!r} '
-                                 f'channels; use a positive multiple of {DIVISOR} (e.g. {lower})')
+                raise RowWidthsError(f'row_widths.{kind}: row {index % num_rows} has {ch!r} '
+                                     f'channels; use a positive multiple of {DIVISOR} '
+                                     f'(e.g. {lower})')
             out[kind][index % num_rows] = ch
     return out
 
@@ -163,8 +171,8 @@ def apply_row_widths(specs: Sequence, row_widths: Optional[dict],
         follow the previous row, SE widths recomputed where a block's widths changed.
 
     Raises:
-        ValueError: one line naming the row and what to change, for every rule of the module
-            docstring.
+        RowWidthsError: (a ValueError) one line naming the row and what to change, for every
+            rule of the module docstring.
     """
     specs = list(specs)
     widths = normalize_row_widths(row_widths, len(specs))
@@ -173,16 +181,20 @@ def apply_row_widths(specs: Sequence, row_widths: Optional[dict],
     for row in sorted(widths['exp']):
         spec = specs[row]
         if not has_expansion(spec):
-            what = (f'a {spec.row.op} row' if spec.row.op != 'bneck' else
-                    'a bneck without expansion conv (its depthwise width is its input width)')
-            raise ValueError(f'row_widths.exp: row {row} is {what}; set the output width of the '
-                             f'row before it instead, or drop this entry')
+            if spec.row.op != 'bneck':
+                raise RowWidthsError(f'row_widths.exp: row {row} is a {spec.row.op} row, which '
+                                     f'has no expansion layer; set its width with '
+                                     f'row_widths.out ({{{row}: channels}}) instead')
+            raise RowWidthsError(f'row_widths.exp: row {row} is a bneck without expansion conv '
+                                 f'(its depthwise width is its input width); set the output '
+                                 f'width of the row before it instead, or drop this entry')
     for group in residual_groups(specs):
         given = {r: widths['out'][r] for r in group if r in widths['out']}
         if given and (len(given) < len(group) or len(set(given.values())) > 1):
             first, last = group[0], group[-1]
-            raise ValueError(f'row_widths.out: rows {first}-{last} share one bottleneck width '
-                             f'(residual connections); set all of them to one value, got {given}')
+            raise RowWidthsError(f'row_widths.out: rows {first}-{last} share one bottleneck '
+                                 f'width (residual connections); set all of them to one value, '
+                                 f'got {given}')
     new_specs = []
     in_ch = specs[0].in_channels
     for i, spec in enumerate(specs):
@@ -190,9 +202,9 @@ def apply_row_widths(specs: Sequence, row_widths: Optional[dict],
         if has_expansion(spec):
             mid = widths['exp'].get(i, spec.mid_channels)
             if mid == in_ch:
-                raise ValueError(f'row_widths: row {i} would have expansion width {mid} equal to '
-                                 f'its input width, which removes its expansion conv; choose '
-                                 f'another multiple of {DIVISOR}')
+                raise RowWidthsError(f'row_widths: row {i} would have expansion width {mid} '
+                                     f'equal to its input width, which removes its expansion '
+                                     f'conv; choose another multiple of {DIVISOR}')
         else:
             mid = in_ch  # depthwise (or conv) at the input's width
         se = spec.se_channels
