@@ -620,7 +620,9 @@ def export_openvino_checked(net: nn.Module, inputs: Sequence[torch.Tensor], out_
                 return [result]
         raise DeployError(f'OpenVINO\'s outputs differ from the PyTorch model\'s by more than '
                           f'{100 * rtol:g}% of the output range on every route; nothing written '
-                          f'to {out_xml}')
+                          f'to {out_xml}. Trained weights differ by about 2% (see '
+                          'docs/deployment.md); untrained or synthetic weights amplify '
+                          'OpenVINO\'s rounding: quantize the trained checkpoint')
     finally:
         import shutil
         shutil.rmtree(tmpdir, ignore_errors=True)
