@@ -45,9 +45,21 @@ Fixes:
   open-mmlab/mmdetection#644); a corrupt file ends in a raw UnpicklingError traceback. For models
   with a plugin backbone the fix makes a mismatch an error unless a partial load is asked for,
   and names an unreadable file in one line (:mod:`mnv3_plugin.checkpoint`).
+- ``torchao_enum_pytree``: torchao (0.18; NNCF's ``nncf.strip`` and the int8 tools import it)
+  registers its ``KernelPreference`` enum with ``torch.utils._pytree.register_constant``
+  (``torchao.utils.register_as_pytree_constant``), which torch 2.14 deprecates for Enum
+  subclasses (natively supported since): every process that imports torchao logs a warning
+  line ("<enum 'KernelPreference'> is an Enum subclass ... deprecated") the user can do nothing
+  about, e.g. above each one-line error of tools/deployment/quantize.py. Upstream: torchao's
+  ``torchao/utils.py`` against torch's ``torch/utils/_pytree.py``
+  (``_private_register_pytree_node``).
+  The fix filters that one record of the ``torch.utils._pytree`` logger, for torchao's enums
+  only (registration goes on as before); applied on import, since torchao may be imported at
+  any time after.
 """
 import functools
 import importlib.abc
+import logging
 import os
 import os.path as osp
 import sys
@@ -165,6 +177,24 @@ def _ssd_head_loss_cls() -> None:
             self.loss_cls = None
 
     SSDHead.__init__ = __init__
+
+
+class _TorchaoEnumFilter(logging.Filter):
+    """Drops torch's "<enum> is an Enum subclass ... register_constant() ... deprecated" record
+    when the enum is torchao's (see ``torchao_enum_pytree`` in the module docstring)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if 'is an Enum subclass' not in str(record.msg) or not record.args:
+            return True
+        cls = record.args[0] if isinstance(record.args, tuple) else None
+        return not str(getattr(cls, '__module__', '')).startswith('torchao')
+
+
+@_fix('mmengine')
+def _torchao_enum_pytree() -> None:
+    logger = logging.getLogger('torch.utils._pytree')
+    if not any(isinstance(f, _TorchaoEnumFilter) for f in logger.filters):
+        logger.addFilter(_TorchaoEnumFilter())
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):

@@ -6,7 +6,7 @@ dataset class (or a silent empty dataset) minutes later. The tools print it with
 :func:`mnv3_plugin.runner_utils.run_cli`.
 """
 import os.path as osp
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 # What lies under each data prefix of a dataset type; the file suffixes come from the config.
 CONTENTS = {
@@ -111,6 +111,29 @@ def expected_layout(ds: dict) -> List[str]:
     return lines
 
 
+def missing_data(cfg, loaders: Optional[Iterable[str]] = None) -> List[Tuple[str, dict, str,
+                                                                             List[str]]]:
+    """The datasets of the config with a path that does not exist.
+
+    Args:
+        cfg: an mmengine Config.
+        loaders: which dataloaders to look at (default: all present).
+
+    Returns:
+        One ``(loader key, dataset config, its key in the config, missing paths)`` per dataset
+        (the key as ``--cfg-options`` takes it, e.g. ``train_dataloader.dataset``).
+    """
+    loaders = None if loaders is None else set(loaders)
+    found = []
+    for loader_key, ds, key_path in _datasets(cfg):
+        if loaders is not None and loader_key not in loaders:
+            continue
+        missing = [p for p in _required_paths(ds) if not osp.exists(p)]
+        if missing:
+            found.append((loader_key, ds, key_path, missing))
+    return found
+
+
 def check_data(cfg, loaders: Optional[Iterable[str]] = None) -> None:
     """Raises :class:`DataRootError` naming every missing path of the config's datasets.
 
@@ -126,12 +149,7 @@ def check_data(cfg, loaders: Optional[Iterable[str]] = None) -> None:
         DataRootError: some path of a checked dataset does not exist.
     """
     reports, seen, options = [], set(), []
-    for loader_key, ds, key_path in _datasets(cfg):
-        if loaders is not None and loader_key not in loaders:
-            continue
-        missing = [p for p in _required_paths(ds) if not osp.exists(p)]
-        if not missing:
-            continue
+    for loader_key, ds, key_path, missing in missing_data(cfg, loaders):
         root = ds.get('data_root') or '(none)'
         options.append(f'{key_path}.data_root=/path/to/data')
         key = (tuple(missing), _kind(ds))

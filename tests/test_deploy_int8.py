@@ -124,12 +124,32 @@ def test_ptq_through_tools_test(setup):
     assert f'int8: fp32 weights from {setup["fp32"]}' in out and 'accuracy/top1' in out
 
 
-def test_int8_config_without_calibration_data(setup, tmp_path):
-    line = one_error_line(run(
-        ['tools/test.py', setup['qat_cfg'], setup['fp32'], '--work-dir', tmp_path,
-         '--cfg-options', 'quantization.method=ptq',
-         'train_dataloader.dataset.data_root=/nonexistent/imagenet']))
-    assert 'int8 ptq has no calibration data' in line and '/nonexistent/imagenet' in line
+@pytest.mark.parametrize('tool', ['tools/test.py', 'tools/deployment/quantize.py'])
+def test_int8_config_without_data_is_one_line(setup, tmp_path, tool):
+    """Missing data of an int8 config: the whole of stderr is the one error line, naming each
+    missing path with its loader and the keys that move it (tools/test.py: its test split and
+    the calibration split the fp32 checkpoint needs; quantize.py: the calibration split), and
+    no torch warning about torchao's enum above it."""
+    options = ['quantization.method=ptq', 'train_dataloader.dataset.data_root=/nonexistent/calib']
+    args = [tool, setup['qat_cfg'], setup['fp32']]
+    if tool == 'tools/test.py':
+        args += ['--work-dir', tmp_path]
+        options.append('test_dataloader.dataset.data_root=/nonexistent/test')
+    else:
+        args += ['--shape', 64, 64, '--out', tmp_path / 'm.xml']
+    proc = run([*args, '--cfg-options', *options])
+    line = one_error_line(proc)
+    assert proc.stderr.strip().splitlines() == [line]
+    assert "'/nonexistent/calib/train' (train_dataloader" in line
+    assert 'train_dataloader.dataset.data_root=DIR' in line
+    if tool == 'tools/test.py':
+        assert line.startswith('error: int8 ptq has no data: ')
+        assert "'/nonexistent/test/val' (test_dataloader)" in line
+        assert '(train_dataloader, calibration)' in line
+    else:
+        assert line.startswith('error: int8 ptq has no calibration data: ')
+        assert 'test_dataloader' not in line
+    assert not list(tmp_path.glob('*.xml'))
 
 
 def test_int8_config_without_its_fp32_checkpoint(setup, tmp_path):

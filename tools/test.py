@@ -48,7 +48,11 @@ def main():
         cfg.test_evaluator = evaluators
     if not args.no_data_check:
         from mnv3_plugin.data_check import check_data
-        check_data(cfg, loaders=['test_dataloader'])
+        from mnv3_plugin.deploy.quantize import check_int8_data, is_int8_config
+        if is_int8_config(cfg):  # one line, with the calibration data an fp32 checkpoint needs
+            check_int8_data(cfg, ['test_dataloader'], args.checkpoint)
+        else:
+            check_data(cfg, loaders=['test_dataloader'])
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner

@@ -53,8 +53,13 @@ def main():
         # the loaders training uses, all at once (the test split is tools/test.py's: a Table 8
         # config trains on train_fine without the unlabelled test images on disk)
         from mnv3_plugin.data_check import check_data
-        check_data(cfg, loaders=['train_dataloader', 'val_dataloader']
-                   if cfg.get('val_cfg') is not None else ['train_dataloader'])
+        from mnv3_plugin.deploy.quantize import check_int8_data, is_int8_config
+        loaders = (['train_dataloader', 'val_dataloader'] if cfg.get('val_cfg') is not None
+                   else ['train_dataloader'])
+        if is_int8_config(cfg):  # one line, with the calibration loader
+            check_int8_data(cfg, loaders)
+        else:
+            check_data(cfg, loaders=loaders)
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner

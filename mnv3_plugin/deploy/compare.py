@@ -176,7 +176,7 @@ def _check(model, backend, inputs, runtime: str, log: Callable[[str], None]) -> 
     from .export import check_backend
     results = check_backend(model, backend, inputs, runtime)
     for res in results:
-        log(f'check {"OK  " if res.ok else "FAIL"} {res.line}')
+        log(str(res))
     if not all(res.ok for res in results):
         raise DeployError(f'{runtime}\'s outputs differ from PyTorch\'s (see the check lines)')
 

@@ -6,7 +6,9 @@ network forward to a temporary file beside the output, loads it in the runtime (
 ``.onnx``, ``torch.export.load`` for ``.pt2``), compares its outputs with the PyTorch eval
 model's on real-format images (logits: max abs diff <= 1e-4; detector: the same boxes after
 decoding and NMS), and only then renames it to the output path. A failed export or check
-leaves no file behind.
+leaves no file behind. When the reference outputs barely vary across the check images (random or
+untrained weights), the check cannot detect an export error: a ``check WARN`` line says so
+(:func:`~mnv3_plugin.deploy.check.input_sensitivity`), and the report keeps it.
 """
 import contextlib
 import io
@@ -19,7 +21,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from torch import nn
 
-from .check import CheckResult, compare_detections, compare_outputs
+from .check import CheckResult, compare_detections, compare_outputs, input_sensitivity
 from .errors import DeployError, require
 from .model import NetworkForward, check_shape, deploy_copy, task_of
 from .runtime import OnnxRuntimeBackend, TorchBackend, postprocess, torch_predict
@@ -33,7 +35,8 @@ DYNAMIC_MIN, DYNAMIC_MAX = 33, 4096
 
 @dataclass
 class ExportReport:
-    """What :func:`export_checked` did: the file written and every check it printed."""
+    """What :func:`export_checked` did: the file written and every check it printed (the
+    output checks, then a warning when the outputs barely depend on the input)."""
     path: str
     fmt: str
     checks: List[CheckResult] = field(default_factory=list)
@@ -41,6 +44,11 @@ class ExportReport:
     @property
     def ok(self) -> bool:
         return bool(self.checks) and all(c.ok for c in self.checks)
+
+    @property
+    def warnings(self) -> List[str]:
+        """The warning lines (a passing check that proves little)."""
+        return [c.line for c in self.checks if c.warning]
 
 
 def _dynamic_shapes(dynamic: bool):
@@ -173,22 +181,26 @@ def check_backend(model: nn.Module, backend: Callable, inputs: Sequence[torch.Te
         atol: bound on the raw outputs' max abs difference.
 
     Returns:
-        Per input size: the raw-output check; for a detector also the detections check.
+        Per input size: the raw-output check; for a detector also the detections check; last,
+        a warning (``warning`` True) when the reference outputs barely vary across the images
+        (:func:`~mnv3_plugin.deploy.check.input_sensitivity`).
     """
     ref_net = NetworkForward(model).eval()
     task = task_of(model)
+    what = 'logits' if task != 'detector' else 'head maps'
     by_size: Dict[Tuple[int, int], List[torch.Tensor]] = {}
     for x in inputs:
         by_size.setdefault(tuple(x.shape[2:]), []).append(x)
-    results = []
+    results, all_x, all_refs = [], [], []
     for size, xs in by_size.items():
         raw, dets = [], []
         for x in xs:
             with torch.no_grad():
                 ref = ref_net(x)
+            all_x.append(x)
+            all_refs.append(ref)
             got = backend(x)
-            raw.append(compare_outputs(ref, got, atol,
-                                       'logits' if task != 'detector' else 'head maps'))
+            raw.append(compare_outputs(ref, got, atol, what))
             if task == 'detector':
                 test_cfg = model.bbox_head.test_cfg
                 dets.append(compare_detections(
@@ -201,6 +213,9 @@ def check_backend(model: nn.Module, backend: Callable, inputs: Sequence[torch.Te
                                    worst.details))
         for d in dets:
             results.append(CheckResult(d.ok, f'{where}: {d.line}', details=d.details))
+    sensitivity = input_sensitivity(ref_net, all_x, atol, what, all_refs)
+    if sensitivity.warning:
+        results.append(sensitivity)
     return results
 
 
@@ -217,12 +232,13 @@ def export_checked(model: nn.Module, fmt: str, out: str, inputs: Sequence[torch.
             ``dynamic`` the others may have other sizes, each checked.
         dynamic: export height and width as dynamic dimensions.
         opset: ONNX opset (onnx only).
-        log: where the check lines go.
+        log: where the check lines go (``check OK``, ``check FAIL``, ``check WARN``).
         atol: bound on the raw outputs' max abs difference (the issue's 1e-4 by default; a
             network with very large logits may need more: BN folding rounds in float32).
 
     Returns:
-        An :class:`ExportReport` (``ok`` is True: otherwise it raises).
+        An :class:`ExportReport` (``ok`` is True: otherwise it raises); its ``warnings`` say
+        when the check could not detect an export error (outputs independent of the input).
 
     Raises:
         DeployError: an unsupported format, shape or ``dynamic``, an exporter failure, or a
@@ -263,7 +279,7 @@ def export_checked(model: nn.Module, fmt: str, out: str, inputs: Sequence[torch.
         report = ExportReport(out, fmt)
         for res in check_backend(model, backend, inputs, runtime, atol):
             report.checks.append(res)
-            log(f'check {"OK  " if res.ok else "FAIL"} {res.line}')
+            log(str(res))
         if not report.ok:
             raise DeployError(f'the exported model\'s outputs differ from PyTorch\'s by more than '
                               f'{atol:g} (see the check lines); nothing written to {out}. If '

@@ -46,6 +46,7 @@ from mmengine.runner import Runner
 from torch import nn
 
 from .. import registry as _registry
+from .check import CheckResult
 from .errors import DeployError, require
 
 # Runners of the ``mnv3_plugin`` scope (``runner_type='mnv3_plugin.QuantizationRunner'``); reuse a
@@ -272,6 +273,54 @@ def read_checkpoint_meta(path: Optional[str]) -> Optional[dict]:
     return ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
 
 
+def is_int8_config(cfg) -> bool:
+    """Whether the config builds :class:`QuantizationRunner` (``runner_type``)."""
+    return str(cfg.get('runner_type') or '').split('.')[-1] == 'QuantizationRunner'
+
+
+def check_int8_data(cfg, loaders: Sequence[str], checkpoint: Optional[str] = None,
+                    settings: Optional[QuantizationSettings] = None) -> None:
+    """The data check of an int8 config, in one line: the ``loaders`` a tool runs and the
+    calibration dataloader, unless ``checkpoint`` is an int8 checkpoint (its quantizers are
+    restored, not calibrated). tools/test.py and tools/train.py call it for int8 configs
+    instead of :func:`mnv3_plugin.data_check.check_data` (whose message, with the expected
+    layout, takes several lines).
+
+    Args:
+        cfg: the int8 config.
+        loaders: dataloader keys the tool reads (``['test_dataloader']``).
+        checkpoint: the checkpoint the tool loads, if any.
+        settings: the checked ``quantization`` (default: read from ``cfg``).
+
+    Raises:
+        QuantizationConfigError: a path of these datasets does not exist; the line names each
+            missing path with its loader and the ``--cfg-options`` keys that move them.
+    """
+    from ..data_check import missing_data
+    settings = settings or QuantizationSettings.from_cfg(cfg.get('quantization'))
+    names = list(loaders)
+    try:
+        meta = read_checkpoint_meta(checkpoint)
+    except Exception:  # noqa: BLE001  (an unreadable file is the checkpoint loader's to report)
+        meta = None
+    if not (meta and NNCF_CONFIG_KEY in meta) and settings.calib_dataloader not in names:
+        names.append(settings.calib_dataloader)
+    missing = missing_data(cfg, names)
+    if not missing:
+        return
+    calib = settings.calib_dataloader
+    only_calib = all(loader == calib for loader, *_ in missing)
+    paths = ', '.join(
+        f'{", ".join(repr(p) for p in paths)} ({loader}'
+        f'{"" if only_calib or loader != calib else ", calibration"})'
+        for loader, _, _, paths in missing)
+    keys = ' '.join(f'{key}.data_root=DIR' for _, _, key, _ in missing)
+    raise QuantizationConfigError(
+        f'int8 {settings.method} has no {"calibration " if only_calib else ""}data: {paths} '
+        f'not found (relative to {os.getcwd()}); put the dataset there or point the config at '
+        f'it: --cfg-options {keys}')
+
+
 def calibration_loader(cfg, settings: QuantizationSettings):
     """The config's calibration dataloader (``settings.calib_dataloader``), single-process.
 
@@ -284,16 +333,7 @@ def calibration_loader(cfg, settings: QuantizationSettings):
         raise QuantizationConfigError(
             f'int8 {settings.method}: the config has no {name} to calibrate on; set '
             f'quantization.calib_dataloader to a dataloader of the config')
-    from ..data_check import DataRootError, check_data
-    try:
-        check_data(cfg, loaders=[name])
-    except DataRootError as e:
-        lines = str(e).splitlines()
-        # the line naming the loader and its missing path
-        first = next((ln.strip()[2:] for ln in lines if ln.strip().startswith('- ')), lines[0])
-        raise QuantizationConfigError(f'int8 {settings.method} has no calibration data: '
-                                      f'{first}; point {name}.dataset.data_root at the data') \
-            from None
+    check_int8_data(cfg, [name], settings=settings)
     loader_cfg = copy.deepcopy(loader_cfg)
     loader_cfg = loader_cfg.to_dict() if hasattr(loader_cfg, 'to_dict') else dict(loader_cfg)
     loader_cfg.update(num_workers=0, persistent_workers=False)
@@ -521,11 +561,13 @@ def export_openvino(net: nn.Module, example: torch.Tensor, out_xml: str,
 def export_openvino_checked(net: nn.Module, inputs: Sequence[torch.Tensor], out_xml: str,
                             rtol: float = INT8_RTOL, log: Callable[[str], None] = print,
                             output_names: Optional[Sequence[str]] = None,
-                            what: str = 'int8 vs PyTorch fake-quant'):
+                            what: str = 'int8 vs PyTorch fake-quant') -> List[CheckResult]:
     """:func:`export_openvino`, then OpenVINO's outputs compared with ``net``'s (for an int8
     model: the torch fake-quant model) on ``inputs`` before the files are moved to
     ``out_xml``. The routes of :data:`OV_ROUTES` are tried in order; the first that passes is
-    written.
+    written. When ``net``'s outputs barely vary across the inputs (untrained weights), a
+    ``check WARN`` line says the comparison cannot detect an export error
+    (:func:`~mnv3_plugin.deploy.check.input_sensitivity`).
 
     Args:
         net: the reference module (its outputs are the bound's reference).
@@ -537,12 +579,13 @@ def export_openvino_checked(net: nn.Module, inputs: Sequence[torch.Tensor], out_
         what: the check line's label.
 
     Returns:
-        The passing :class:`~mnv3_plugin.deploy.check.CheckResult`.
+        The passing :class:`~mnv3_plugin.deploy.check.CheckResult`, then the warning (a
+        ``CheckResult`` with ``warning`` True) if there is one.
 
     Raises:
         DeployError: export failure, or no route within the bound (nothing is written then).
     """
-    from .check import CheckResult, compare_outputs
+    from .check import compare_outputs, input_sensitivity
     from .runtime import OpenVINOBackend
     out_xml = osp.abspath(out_xml)
     os.makedirs(osp.dirname(out_xml), exist_ok=True)
@@ -552,6 +595,7 @@ def export_openvino_checked(net: nn.Module, inputs: Sequence[torch.Tensor], out_
             refs = [net(x) for x in inputs]
         scale = max(r.abs().max().item() for ref in refs for r in ref)
         bound = 1e-4 + rtol * scale
+        sensitivity = input_sensitivity(net, inputs, bound, refs=refs)
         for route in OV_ROUTES:
             tmp_xml = osp.join(tmpdir, f'{route}.xml')
             export_openvino(net, inputs[0], tmp_xml, output_names, route)
@@ -565,14 +609,20 @@ def export_openvino_checked(net: nn.Module, inputs: Sequence[torch.Tensor], out_
                     f'{worst.max_diff:.2e} {"<=" if worst.ok else ">"} {bound:.2e} '
                     f'({100 * worst.max_diff / max(scale, 1e-12):.2f}% of the largest |output| '
                     f'{scale:.3g}; bound {100 * rtol:g}%)')
-            log(f'check {"OK  " if worst.ok else "FAIL"} {line}')
+            result = CheckResult(worst.ok, line, worst.max_diff, dict(scale=scale, route=route))
+            log(str(result))
             if worst.ok:
                 os.replace(tmp_xml, out_xml)
                 os.replace(osp.splitext(tmp_xml)[0] + '.bin', osp.splitext(out_xml)[0] + '.bin')
-                return CheckResult(True, line, worst.max_diff, dict(scale=scale, route=route))
+                if sensitivity.warning:
+                    log(str(sensitivity))
+                    return [result, sensitivity]
+                return [result]
         raise DeployError(f'OpenVINO\'s outputs differ from the PyTorch model\'s by more than '
                           f'{100 * rtol:g}% of the output range on every route; nothing written '
-                          f'to {out_xml}')
+                          f'to {out_xml}. Trained weights differ by about 2% (see '
+                          'docs/deployment.md); untrained or synthetic weights amplify '
+                          'OpenVINO\'s rounding: quantize the trained checkpoint')
     finally:
         import shutil
         shutil.rmtree(tmpdir, ignore_errors=True)

@@ -12,7 +12,8 @@ model's on real-format images (fixture images of the task's dataset format, or
 --check-images): logits within 1e-4, detections the same boxes after NMS (IoU >= 0.99, scores
 within 1e-4). A failed export or check writes nothing. With --dynamic, height and width are
 symbolic and the check also runs at every --check-shape (default: half and 1.5x the export
-size).
+size). Outputs that barely vary across the check images (random or untrained weights: no
+CHECKPOINT) cannot show an export error: a ``check WARN`` line says so.
 """
 import argparse
 import os.path as osp
@@ -117,8 +118,11 @@ def run(args):
     report = export_checked(model, args.format, out, inputs, args.dynamic, args.opset,
                             atol=args.atol)
     size_mb = osp.getsize(report.path) / 2**20
+    passed = len(report.checks) - len(report.warnings)
+    warned = ' (1 warning: the check images cannot show an export error; see above)' \
+        if report.warnings else ''
     print(f'wrote {report.path} ({size_mb:.1f} MiB) in {time.monotonic() - start:.1f} s: '
-          f'{len(report.checks)} checks passed')
+          f'{passed} checks passed{warned}')
 
 
 if __name__ == '__main__':
