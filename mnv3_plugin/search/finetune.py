@@ -29,15 +29,25 @@ class SearchData:
     holdout_indices: List[int]
 
 
+def holdout_every(holdout_fraction: float) -> int:
+    """k of the held-out split: every k-th image (k = round(1 / fraction), at least 2), i.e.
+    the images at indices k-1, 2k-1, ... of the training set.
+
+    Raises:
+        ValueError: a fraction outside (0, 0.5].
+    """
+    if not 0 < holdout_fraction <= 0.5:
+        raise ValueError(f'holdout fraction must be in (0, 0.5], got {holdout_fraction}')
+    return max(2, round(1 / holdout_fraction))
+
+
 def split_indices(num: int, holdout_fraction: float) -> Tuple[List[int], List[int]]:
-    """Every k-th image (k = round(1 / fraction)) is held out; the rest is for fine-tuning.
+    """Every k-th image (:func:`holdout_every`) is held out; the rest is for fine-tuning.
 
     Raises:
         ValueError: a fraction outside (0, 0.5], or a split that leaves either side empty.
     """
-    if not 0 < holdout_fraction <= 0.5:
-        raise ValueError(f'holdout fraction must be in (0, 0.5], got {holdout_fraction}')
-    k = max(2, round(1 / holdout_fraction))
+    k = holdout_every(holdout_fraction)
     holdout = [i for i in range(num) if i % k == k - 1]
     train = [i for i in range(num) if i % k != k - 1]
     if not holdout or not train:

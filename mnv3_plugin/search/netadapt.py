@@ -34,7 +34,7 @@ from mmengine.config import Config
 
 from ..models.backbones.row_widths import (DIVISOR, apply_row_widths, has_expansion,
                                            normalize_row_widths, residual_groups)
-from .finetune import SearchData, build_search_data, evaluate, finetune
+from .finetune import SearchData, build_search_data, evaluate, finetune, holdout_every
 from .latency import BlockLUT, atomic_write_json, measure_interleaved, measure_network
 from .models import build_model, classifier_madds, count_params
 from .transfer import transfer_weights
@@ -42,6 +42,9 @@ from .transfer import transfer_weights
 LOG_NAME = 'netadapt_log.json'
 PARTIAL_NAME = 'netadapt_partial.json'
 METRICS = ('ratio', 'accuracy')
+# the command-line flag of each Settings field (tools/search/netadapt.py); others: --<field>
+FLAGS = dict(config='CONFIG', iters='--iters-per-proposal', latency_hw='--latency-shape',
+             extra='--cfg-options')
 
 
 class SearchError(RuntimeError):
@@ -211,11 +214,77 @@ def write_adapted_config(path: str, seed_config: str, widths: Widths, seed_has_w
               'model = dict(backbone=dict(row_widths=dict(',
               f'    {delete}exp={exp!r},',
               f'    out={out!r})))', '']
-    folder = osp.dirname(osp.abspath(path))
-    tmp = osp.join(folder, f'.tmp-{osp.basename(path)}')
-    with open(tmp, 'w') as f:
-        f.write('\n'.join(lines))
-    os.replace(tmp, path)
+
+    def write(tmp):
+        with open(tmp, 'w') as f:
+            f.write('\n'.join(lines))
+    write_atomically(path, write)
+
+
+def write_atomically(path: str, write: Callable[[str], object]) -> None:
+    """``write(tmp)`` into a temporary file next to ``path``, then renamed to ``path``: the file
+    is the old one or the whole new one, and a failed or interrupted (Ctrl-C) write leaves no
+    temporary file behind."""
+    tmp = osp.join(osp.dirname(osp.abspath(path)), f'.tmp-{osp.basename(path)}')
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def settings_difference(ours: dict, theirs: dict) -> str:
+    """The settings two searches differ in, by command-line flag: ``--iters-per-proposal 2
+    there, 1 here; ...`` (``theirs``: the work dir's search, ``ours``: this one)."""
+    def show(value):
+        if value is None:
+            return '(not given)'
+        if isinstance(value, list):
+            return ' '.join(map(str, value))
+        if isinstance(value, dict) and set(value) <= {'cfg_options'}:  # Settings.extra
+            value = value.get('cfg_options') or {}
+        if isinstance(value, dict):
+            return ' '.join(f'{k}={v}' for k, v in value.items()) or '(none)'
+        return str(value)
+    keys = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+    return '; '.join(f'{FLAGS.get(k, "--" + k.replace("_", "-"))} {show(theirs.get(k))} there, '
+                     f'{show(ours.get(k))} here' for k in keys)
+
+
+def _flatten(d: dict, prefix: str) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f'{prefix}.{k}'))
+        else:
+            out[f'{prefix}.{k}'] = json.loads(json.dumps(v, default=str))  # tuples as lists
+    return out
+
+
+def config_differences(saved: dict, ours: dict, prefix: str = 'model') -> List[str]:
+    """``'model.head.num_classes: 8 there, 1000 here'`` for each setting two config parts
+    differ in (``saved``: the config a checkpoint was saved with, ``ours``: this one)."""
+    a, b = _flatten(saved, prefix), _flatten(ours, prefix)
+    return [f'{k}: {a.get(k, "(unset)")!r} there, {b.get(k, "(unset)")!r} here'
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def _train_dataset(cfg) -> dict:
+    ds = (cfg.get('train_dataloader') or {}).get('dataset') or {}
+    while isinstance(ds, dict) and 'dataset' in ds:  # RepeatDataset and other wrappers
+        ds = ds['dataset']
+    return ds if isinstance(ds, dict) else {}
+
+
+def _dataset_source(ds: dict) -> str:
+    """Where a dataset config's list of images comes from: its ann_file, else its folder."""
+    root = ds.get('data_root') or ''
+    if ds.get('ann_file'):
+        return osp.join(root, ds['ann_file'])
+    prefix = ds.get('data_prefix') or {}
+    prefix = prefix if isinstance(prefix, str) else prefix.get('img_path', '')
+    return osp.join(root, prefix or ds.get('split') or '')
 
 
 @dataclass
@@ -252,8 +321,14 @@ class NetAdapt:
         log: where progress lines go.
 
     Raises:
-        SearchError: unreadable checkpoint, a work dir holding another search, a target above
-            the seed's latency, or a config without a table backbone.
+        SearchError: a missing checkpoint or one that is not the seed of this config (its keys
+            or shapes differ; the message names the differing settings when the checkpoint
+            holds the config it was saved with), a work dir holding another search, or a
+            config without a table backbone.
+        DataRootError: the training set of the config is not on disk (before anything runs).
+        CheckpointFileError: the checkpoint is not a readable file.
+        CheckpointOptionError: the backbone's options differ from those of its weights.
+        ValueError: a holdout fraction outside (0, 0.5].
     """
 
     def __init__(self, cfg: Config, settings: Settings, work_dir: str,
@@ -265,6 +340,9 @@ class NetAdapt:
             raise SearchError('give exactly one of target_ms and target_ratio')
         if not 0 <= settings.stop_margin < 0.5:
             raise SearchError(f'stop margin must be in [0, 0.5), got {settings.stop_margin}')
+        holdout_every(settings.holdout_fraction)  # ValueError
+        from ..data_check import check_data
+        check_data(cfg, loaders=['train_dataloader'])  # before anything is measured or written
         self.cfg = cfg
         self.s = settings
         self.work_dir = work_dir
@@ -282,22 +360,99 @@ class NetAdapt:
         self.seed_widths = normalize_row_widths(cfg.model.backbone.get('row_widths'),
                                                 len(self.base_specs))
         self.frozen_rows = (len(self.base_specs) - 1,)
+        self.seed_cfg: Optional[Config] = None  # the config the seed was saved with, if known
         self.seed_model = self._load_seed(seed_model)
         self.data: Optional[SearchData] = None
         os.makedirs(work_dir, exist_ok=True)  # only once the inputs are known to be good
 
     # -- pieces -----------------------------------------------------------------------------
     def _load_seed(self, model):
-        from mmengine.runner import load_checkpoint
-        if not osp.isfile(self.s.checkpoint):
-            raise SearchError(f'checkpoint {self.s.checkpoint!r} not found')
+        """Loads the seed strictly (a partial load, --partial-load or MNV3_PLUGIN_PARTIAL_LOAD,
+        never applies: a seed is the checkpoint trained with this config)."""
+        from mmengine.runner.checkpoint import _load_checkpoint, _load_checkpoint_to_model
+
+        from ..checkpoint import PARTIAL_ENV, _names, saved_for
+        path = self.s.checkpoint
+        if not osp.isfile(path):
+            raise SearchError(f'checkpoint {path!r} not found')
+        checkpoint = _load_checkpoint(path, map_location='cpu', logger='silent')  # or raises
+        if not isinstance(checkpoint, dict):
+            raise SearchError(f'checkpoint {path!r} holds no state dict')
+        state_dict = checkpoint.get('state_dict', checkpoint)
+        meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'), dict) else {}
+        if meta.get('cfg'):  # mmengine's Runner saves the config of the run (pretty_text)
+            try:
+                self.seed_cfg = Config.fromstring(meta['cfg'], '.py')
+            except Exception:  # a config that does not load again: the checks use ours
+                self.seed_cfg = None
+        ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        theirs = {k[len('module.'):] if k.startswith('module.') else k:
+                  tuple(getattr(v, 'shape', ())) for k, v in state_dict.items()}
+        missing = [k for k in ours if k not in theirs and not k.endswith('num_batches_tracked')]
+        unexpected = [k for k in theirs if k not in ours]
+        shapes = [k for k in ours if k in theirs and theirs[k] != ours[k]]
+        if missing or unexpected or shapes:
+            parts = [f'{len(keys)} {what} ({_names(keys)})' for keys, what in (
+                (missing, 'model keys missing from it'), (unexpected, 'unexpected keys'),
+                (shapes, 'shapes differ')) if keys]
+            # another kind of model's weights, say which
+            saved = saved_for(list(state_dict), meta) if missing or unexpected else ''
+            raise SearchError(
+                f'checkpoint {path!r} is not a seed of {self.s.config!r}: {"; ".join(parts)}'
+                + (f' (it holds {saved})' if saved else '') + '. The seed must be the '
+                'checkpoint trained with this config (and these --cfg-options); '
+                + self._what_differs())
+        previous = os.environ.pop(PARTIAL_ENV, None)  # strict, whatever the environment says
         try:
-            load_checkpoint(model, self.s.checkpoint, map_location='cpu', strict=True,
-                            logger='silent')
-        except (RuntimeError, KeyError) as e:
-            msg = str(e).strip().splitlines()[0][:200]
-            raise SearchError(f'checkpoint {self.s.checkpoint!r} does not fit the config: {msg}')
+            _load_checkpoint_to_model(model, checkpoint, strict=True, logger='silent')
+        finally:
+            if previous is not None:
+                os.environ[PARTIAL_ENV] = previous
         return model.eval()
+
+    def _what_differs(self) -> str:
+        if self.seed_cfg is not None:
+            diffs = config_differences(self.seed_cfg.get('model') or {}, self.cfg.model)
+            if diffs:
+                return ('the config it was saved with differs in ' + '; '.join(diffs[:3])
+                        + (f' (and {len(diffs) - 3} more)' if len(diffs) > 3 else ''))
+        return ('to see what differs, compare the config it was trained with (the copy in '
+                "its run's work dir) with this one, as python tools/misc/print_config.py "
+                'CONFIG [--cfg-options ...] prints it')
+
+    def holdout_notes(self) -> List[str]:
+        """What the held-out split is, and a warning when the seed has trained on it.
+
+        The seed's training set is that of the config saved in its checkpoint (mmengine's
+        Runner saves it), else that of this config: without an ``ann_file`` it is the whole
+        training folder, which holds every held-out image; with the ann_file the held-out
+        split is taken from, it holds them too.
+
+        Returns:
+            One line, or two (the second starting with ``warning:``).
+        """
+        k = holdout_every(self.s.holdout_fraction)
+        ours = _train_dataset(self.cfg)
+        source = _dataset_source(ours)
+        lines = [f'held-out split: every {k}th image of {source} (indices {k - 1}, '
+                 f'{2 * k - 1}, {3 * k - 1}, ...; --holdout-fraction {self.s.holdout_fraction})'
+                 ' scores the proposals and is never fine-tuned on; the seed must not have '
+                 'trained on these images either (benchmarks/netadapt_v3small.py trains its '
+                 'seed on the others, through an ann_file)']
+        seed_ds = _train_dataset(self.seed_cfg) if self.seed_cfg is not None else ours
+        which = ('the config saved in the checkpoint' if self.seed_cfg is not None
+                 else 'this config, as the checkpoint holds none')
+        seed_source = _dataset_source(seed_ds)
+        if not seed_ds.get('ann_file'):
+            lines.append(f'warning: the seed trained on the whole training folder {seed_source}'
+                         f' (by {which}: train_dataloader.dataset has no ann_file restricting '
+                         'it), held-out images included, so the held-out scores measure what '
+                         'it memorised; train the seed on an ann_file without them')
+        elif seed_source == source:
+            lines.append(f'warning: the seed trained on {seed_source} (by {which}), the list '
+                         'the held-out images are taken from, so the held-out scores measure '
+                         'what it memorised; train the seed on an ann_file without them')
+        return lines
 
     def _model(self, widths: Widths):
         return build_model(self.cfg, row_widths=widths)
@@ -344,6 +499,8 @@ class NetAdapt:
     def run(self) -> dict:
         """Runs (or resumes) the search; returns the log (also in ``netadapt_log.json``)."""
         log_path = osp.join(self.work_dir, LOG_NAME)
+        for line in self.holdout_notes():
+            self.log(line)
         state = self._resume_or_start(log_path)
         widths = widths_from_json(state['steps'][-1]['row_widths'] if state['steps']
                                   else state['seed']['row_widths'])
@@ -353,10 +510,13 @@ class NetAdapt:
             if target_reached(last['lut_ms'], last['relative_ms'], state['target_ms'],
                               self.s.stop_margin, state['seed']['lut_ms'] /
                               state['seed']['measured_ms']):
-                state['done'], state['reason'] = True, 'target reached'
+                state['done'], state['reason'] = True, \
+                    f'target reached after {_steps(len(state["steps"]))}'
                 break
             if self.max_steps is not None and len(state['steps']) >= self.max_steps:
-                state['done'], state['reason'] = False, f'stopped after {self.max_steps} steps'
+                state['done'], state['reason'] = False, (
+                    f'stopped at --max-steps {self.max_steps} before the target '
+                    f'({self._short_of_target(last, state)})')
                 break
             step = len(state['steps']) + 1
             proposals = generate_proposals(self.base_specs, widths, self.estimate,
@@ -364,15 +524,16 @@ class NetAdapt:
             self.lut.save()
             if not proposals:
                 state['done'], state['reason'] = False, (
-                    'no proposal cuts latency by delta any more: the target is out of reach '
-                    'of width reductions')
+                    f'stopped after {_steps(len(state["steps"]))} before the target '
+                    f'({self._short_of_target(last, state)}): no proposal cuts latency by delta '
+                    'any more, the target is out of reach of width reductions')
                 break
             chosen, chosen_model = self._run_step(step, proposals, model, last)
             measured = self.measure_against_seed(chosen_model, state['seed']['measured_ms'])
             ckpt = osp.join(self.work_dir, f'step_{step}.pth')
-            torch.save(dict(state_dict=chosen_model.state_dict(),
-                            meta=dict(row_widths=chosen.row_widths, step=step)), ckpt + '.tmp')
-            os.replace(ckpt + '.tmp', ckpt)
+            write_atomically(ckpt, lambda tmp: torch.save(dict(
+                state_dict=chosen_model.state_dict(),
+                meta=dict(row_widths=chosen.row_widths, step=step)), tmp))
             partial = osp.join(self.work_dir, PARTIAL_NAME)
             record = dict(step=step, chosen=chosen.name, row_widths=chosen.row_widths,
                           lut_ms=chosen.lut_ms, **measured, acc=chosen.acc,
@@ -393,21 +554,34 @@ class NetAdapt:
         atomic_write_json(log_path, state)
         return state
 
+    def _short_of_target(self, last: dict, state: dict) -> str:
+        """Why ``last`` is not at the target: ``'x.xxx ms > y.yyy ms'`` (measured, or by the
+        table when only the table is above)."""
+        margin = self.s.stop_margin
+        goal = state['target_ms'] * (1 - margin)
+        less = f': the target {state["target_ms"]:.3f} ms less --stop-margin {margin}' \
+            if margin else ''
+        if last['relative_ms'] > goal:
+            return f'{last["relative_ms"]:.3f} ms > {goal:.3f} ms{less}'
+        table_goal = goal * state['seed']['lut_ms'] / state['seed']['measured_ms']
+        return (f'{last["relative_ms"]:.3f} ms measured, but by the table '
+                f'{last["lut_ms"]:.3f} ms > {table_goal:.3f} ms{less}')
+
     def _resume_or_start(self, log_path: str) -> dict:
         settings = self._settings_json()
         if osp.isfile(log_path):
             with open(log_path) as f:
                 state = json.load(f)
             if state.get('settings') != settings:
-                ours, theirs = settings, state.get('settings') or {}
-                diff = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
-                raise SearchError(f'{self.work_dir} holds a search with other settings ({diff}); '
-                                  f'use another --work-dir or the same settings to resume it')
+                diff = settings_difference(settings, state.get('settings') or {})
+                raise SearchError(f'{self.work_dir} holds a search with other settings ({diff}):'
+                                  ' use another --work-dir, or the same settings to resume it')
             self.log(f'resuming the search in {self.work_dir} after step {len(state["steps"])}')
             return state
         self.log('measuring the seed')
         hw = tuple(self.s.latency_hw)
-        if not self.lut.calibration['networks']:
+        calibrated_now = not self.lut.calibration['networks']
+        if calibrated_now:
             # the table's sums are scaled to direct measurement on the seed (latency.py says why)
             seed_ms = self.lut.calibrate([('seed', self.seed_model)], hw)['networks'][0][
                 'direct_ms']
@@ -424,8 +598,11 @@ class NetAdapt:
                      seed=dict(row_widths=self.seed_widths, lut_ms=seed_lut, measured_ms=seed_ms,
                                relative_ms=seed_ms, acc=acc, **self._complexity(self.seed_model)),
                      steps=[], done=False, reason='running')
-        self.log(f'seed: {seed_ms:.3f} ms measured, {seed_lut:.3f} ms by the table, held-out '
-                 f'acc {acc:.2f}%; target {target:.3f} ms, delta {state["delta_ms"]:.3f} ms')
+        table = (f'(the latency table was calibrated on this measurement: {seed_lut:.3f} ms by '
+                 'it)' if calibrated_now else f'and {seed_lut:.3f} ms by the latency table '
+                 '(calibrated on an earlier measurement of it)')
+        self.log(f'seed: {seed_ms:.3f} ms measured {table}; held-out acc {acc:.2f}%; target '
+                 f'{target:.3f} ms, delta {state["delta_ms"]:.3f} ms')
         atomic_write_json(log_path, state)
         return state
 
@@ -458,21 +635,20 @@ class NetAdapt:
                 done = {p['name']: p['acc'] for p in partial['proposals']}
         self.log(f'step {step}: {len(proposals)} proposals, {self.s.iters} fine-tune iterations '
                  f'each' + (f' ({len(done)} done before)' if done else ''))
-        bar = ProgressBar(len(proposals)) if self.progress else None
-        best, best_model = None, None
         for p in proposals:
-            if p.name in done:
-                p.acc = done[p.name]
-                model = None
-            else:
-                model = self._proposal_model(p, parent, step)
-                p.acc = evaluate(model, self._data())
-                atomic_write_json(partial_path, dict(step=step, proposals=[
-                    q.to_json() for q in proposals if q.acc is not None]))
-            chosen = select([q for q in proposals if q.acc is not None], last['acc'],
-                            last['lut_ms'], self.s.metric)
-            if chosen is p:
-                best, best_model = p, model
+            p.acc = done.get(p.name)
+        todo = [p for p in proposals if p.acc is None]
+        # the bar counts only the proposals fine-tuned now (its rate is theirs)
+        bar = ProgressBar(len(todo)) if self.progress and todo else None
+        best, best_model = None, None
+        for p in todo:
+            model = self._proposal_model(p, parent, step)
+            p.acc = evaluate(model, self._data())
+            atomic_write_json(partial_path, dict(step=step, proposals=[
+                q.to_json() for q in proposals if q.acc is not None]))
+            if select([q for q in proposals if q.acc is not None], last['acc'],
+                      last['lut_ms'], self.s.metric) is p:
+                best, best_model = p, model  # keeps the weights of the best so far only
             if bar:
                 bar.update()
         if bar:
@@ -489,8 +665,7 @@ class NetAdapt:
         path = osp.join(self.work_dir, f'{stem}_netadapt.py')
         seed = state['seed']
         header = [
-            f'NetAdapt (Section 4.2) of {osp.basename(self.s.config)}: {len(state["steps"])} '
-            f'steps, {state["reason"]}.',
+            f'NetAdapt (Section 4.2) of {osp.basename(self.s.config)}: {state["reason"]}.',
             f'Latency ({self.s.backend}, 1 thread, batch 1, {self.s.latency_hw[0]}x'
             f'{self.s.latency_hw[1]}): seed {seed["measured_ms"]:.3f} ms, adapted '
             f'{last["relative_ms"]:.3f} ms, target {state["target_ms"]:.3f} ms.',
@@ -539,10 +714,14 @@ def plot_trajectory(state: dict, path: str) -> None:
     ax.set_title('NetAdapt trajectory (Section 4.2)')
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = osp.join(osp.dirname(osp.abspath(path)), '.tmp-' + osp.basename(path))
-    fig.savefig(tmp, dpi=100, format='png')
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=100, format='png'))
+    finally:
+        plt.close(fig)
+
+
+def _steps(n: int) -> str:
+    return f'{n} step' + ('' if n == 1 else 's')
 
 
 def uniform_row_widths(base_specs: Sequence, factor: float,

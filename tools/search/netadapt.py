@@ -9,18 +9,22 @@
 
 Each step proposes one width cut per expansion layer and per residual group (each saving at
 least 1% of the seed's latency by the block lookup table), fine-tunes every proposal for T
-iterations with the config's recipe, scores it on a held-out part of the training set and keeps
-the best by dAcc/|dLatency|, until the measured latency is at or below the target. Writes to the
-work dir (default work_dirs/netadapt/<config stem>): <config stem>_netadapt.py (the adapted
-network: train it with tools/train.py), netadapt_log.json, step_<k>.pth, trajectory.png and the
-latency table latency_lut_<backend>.json. Run the same command again to resume.
+iterations with the config's recipe, scores it on a held-out part of the training set (every
+k-th image, k = 1 / F: the seed must not have trained on them) and keeps the best by
+dAcc/|dLatency|, until the measured latency is at or below the target. The checkpoint must be
+the seed trained with this config (no partial load). Writes to the work dir (default
+work_dirs/netadapt/<config stem>): <config stem>_netadapt.py (the adapted network: train it
+with tools/train.py), netadapt_log.json, step_<k>.pth, trajectory.png and the latency table
+latency_lut_<backend>.json, each atomically. Run the same command again to resume (after
+Ctrl-C too: the finished proposals are kept).
 """
 import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
+from mnv3_plugin.runner_utils import run_cli
 from mnv3_plugin.search.latency import BACKENDS
 
 
@@ -67,10 +71,18 @@ def parse_args():
     return parser.parse_args()
 
 
-def main():
-    args = parse_args()
-    if not osp.isfile(args.config):
-        sys.exit(f'error: config file {args.config!r} not found')
+def interrupted(work_dir: str) -> str:
+    """The one line printed on Ctrl-C: what is saved (every file is written atomically)."""
+    from mnv3_plugin.search.netadapt import LOG_NAME, PARTIAL_NAME
+    saved = [f for f in (LOG_NAME, PARTIAL_NAME) if osp.isfile(osp.join(work_dir, f))]
+    if not saved:
+        return ('interrupted before the seed was measured: nothing of the search is saved yet; '
+                'run the same command to start again')
+    return (f'interrupted: the finished steps and proposals are saved in {work_dir} '
+            f'({", ".join(saved)}); run the same command to resume')
+
+
+def search(args, work_dir: str) -> None:
     if args.target_ratio is not None and not 0 < args.target_ratio < 1:
         sys.exit(f'error: --target-ratio must be in (0, 1), got {args.target_ratio}')
     if args.target_ms is not None and args.target_ms <= 0:
@@ -79,18 +91,12 @@ def main():
         sys.exit('error: --iters-per-proposal must be >= 0')
     import torch
     torch.set_num_threads(1)  # the paper's latency protocol; fine-tunes run on one thread too
-    import mnv3_plugin  # noqa: F401
     from mnv3_plugin.deploy.errors import DeployError
+    from mnv3_plugin.runner_utils import load_config
     from mnv3_plugin.search.netadapt import NetAdapt, SearchError, Settings
-    try:
-        cfg = Config.fromfile(args.config)
-    except Exception as e:
-        sys.exit(f'error: cannot load config {args.config!r}: {type(e).__name__}: {e}')
-    cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)  # ConfigError: one line (run_cli)
     size = cfg.get('img_size', 224)
     hw = tuple(args.latency_shape or (size if isinstance(size, (list, tuple)) else (size, size)))
-    work_dir = args.work_dir or osp.join(
-        'work_dirs', 'netadapt', osp.splitext(osp.basename(args.config))[0])
     settings = Settings(config=args.config, checkpoint=args.checkpoint,
                         target_ms=args.target_ms, target_ratio=args.target_ratio,
                         backend=args.backend, iters=args.iters_per_proposal, metric=args.metric,
@@ -100,15 +106,17 @@ def main():
                         lut_repeats=args.lut_repeats,
                         extra=dict(cfg_options=args.cfg_options))
     try:
+        # DataRootError (the training set is not on disk) is raised before any work: run_cli
         search = NetAdapt(cfg, settings, work_dir, lut_path=args.lut, max_steps=args.max_steps,
                           progress=not args.no_progress)
         state = search.run()
     except (SearchError, ValueError, DeployError) as e:
         sys.exit(f'error: {e}')
     last = state['steps'][-1] if state['steps'] else state['seed']
-    print(f'{state["reason"]}: {len(state["steps"])} steps; latency {last["relative_ms"]:.3f} ms '
-          f'(seed {state["seed"]["measured_ms"]:.3f}, target {state["target_ms"]:.3f}); held-out '
-          f'acc {last["acc"]:.2f}% (seed {state["seed"]["acc"]:.2f}%)')
+    seed = state['seed']
+    print(f'{state["reason"]}; latency {last["relative_ms"]:.3f} ms (seed '
+          f'{seed["measured_ms"]:.3f} ms, target {state["target_ms"]:.3f} ms), held-out acc '
+          f'{last["acc"]:.2f}% (seed {seed["acc"]:.2f}%)')
     print(f'adapted config: {osp.join(work_dir, state["adapted_config"])}')
     print(f'log: {osp.join(work_dir, "netadapt_log.json")}; plot: '
           f'{osp.join(work_dir, state["plot"])}')
@@ -116,5 +124,16 @@ def main():
         sys.exit(2 if args.max_steps is None else 0)
 
 
+def main():
+    args = parse_args()
+    work_dir = args.work_dir or osp.join(
+        'work_dirs', 'netadapt', osp.splitext(osp.basename(args.config))[0])
+    try:
+        search(args, work_dir)
+    except KeyboardInterrupt:
+        print(interrupted(work_dir), file=sys.stderr)
+        sys.exit(130)
+
+
 if __name__ == '__main__':
-    main()
+    run_cli(main)
