@@ -247,7 +247,7 @@ def main():
            f'time; T = {args.iters}, delta = {args.delta_ratio} x seed, target {args.ratio} x '
            f'seed, stop margin {args.stop_margin}).', '']
     for m, s in searches.items():
-        out.append(f'- metric {m}: {s["steps"]} steps, {s["reason"]}; target '
+        out.append(f'- metric {m}: {s["reason"]}; target '
                    f'{s["target_ms"]:.3f} ms = {args.ratio} x seed {s["seed_ms"]:.3f} ms; '
                    f'stopped at {s["stop_ms"]:.3f} ms measured next to the seed, '
                    f'{s["stop_lut_ms"]:.3f} ms by the table; cuts: {", ".join(s["chosen"])}')
