@@ -689,34 +689,24 @@ def test_rank_reward_tool_orders_by_reward(tmp_path):
     acc.write_text(json.dumps({'v3small_w100_r224_imagenet': 67.4,
                                'v3small_w050_r224_imagenet': 58.0}))
     out = ok(run([PY, 'tools/search/rank_reward.py', SMALL, CLS / 'v3small_w050_r224_imagenet.py',
-                  LARGE, '--acc', acc, '--target-ms', '5', '--w', '-0.15', '--runs', '3',
-                  '--out', tmp_path / 'f.png', '--json', tmp_path / 'r.json']))
-    ranking = json.loads((tmp_path / 'r.json').read_text())['ranking']
+                  LARGE, '--acc', acc, '--target-config', SMALL, '--w', '-0.15', '--runs', '3',
+                  '--repeats', '2', '--out', tmp_path / 'f.png', '--json', tmp_path / 'r.json']))
+    result = json.loads((tmp_path / 'r.json').read_text())
+    ranking, target = result['ranking'], result['target_ms']
     assert len(ranking) == 3  # Large's top-1 (75.2) comes from the metafile
     for r in ranking:
-        assert r['reward'] == pytest.approx(reward(r['acc'], r['latency_ms'], 5.0, -0.15))
+        assert r['reward'] == pytest.approx(reward(r['acc'], r['latency_ms'], target, -0.15))
     assert [r['reward'] for r in ranking] == sorted((r['reward'] for r in ranking), reverse=True)
     assert (tmp_path / 'f.png').read_bytes()[:4] == b'\x89PNG'
-    assert 'reward = top-1 x (latency / 5.000 ms)^-0.15' in out
-    # a target config that is also ranked is measured once, with the others: its reward is
-    # exactly its top-1
-    ok(run([PY, 'tools/search/rank_reward.py', SMALL, CLS / 'v3small_w050_r224_imagenet.py',
-            '--acc', acc, '--target-config', SMALL, '--runs', '3', '--repeats', '1',
-            '--out', tmp_path / 'g.png', '--json', tmp_path / 's.json']))
-    result = json.loads((tmp_path / 's.json').read_text())
-    small = next(r for r in result['ranking'] if r['name'] == 'v3small_w100_r224_imagenet')
-    assert small['latency_ms'] == result['target_ms'] and small['reward'] == pytest.approx(67.4)
+    assert f'reward = top-1 x (latency / {target:.3f} ms)^-0.15' in out
+    # the target config, also ranked, is measured once, with the others: its reward is exactly
+    # its top-1
+    small = next(r for r in ranking if r['name'] == 'v3small_w100_r224_imagenet')
+    assert small['latency_ms'] == target and small['reward'] == pytest.approx(67.4)
 
 
 def test_latency_table_tool_reports_the_error(tmp_path):
     lut = tmp_path / 'lut.json'
-    out = ok(run([PY, 'tools/search/latency_table.py', SMALL, '--shape', '64', '64', '--runs',
-                  '5', '--repeats', '1', '--lut', lut]))
-    line = next(x for x in out.splitlines() if x.startswith('v3small_w100_r224_imagenet'))
-    direct, table, error = line.split()[2:5]
-    assert float(error.rstrip('%')) == pytest.approx(
-        100 * (float(table) - float(direct)) / float(direct), abs=0.2)
-    assert len(json.loads(lut.read_text())['entries']) == 12 + 1  # and the call overhead
     # calibrated on another network (measured in the same rounds), with the breakdown
     out = ok(run([PY, 'tools/search/latency_table.py', SMALL, '--shape', '64', '64', '--runs',
                   '5', '--repeats', '2', '--lut', lut, '--calibrate-on',
@@ -728,11 +718,15 @@ def test_latency_table_tool_reports_the_error(tmp_path):
         point['direct_ms'] / point['table_ms'])
     assert f'direct = {scale:.3f} x table' in out
     line = next(x for x in out.splitlines() if x.startswith('v3small_w100_r224_imagenet'))
-    direct, table, _, calibrated, error = map(lambda v: float(v.rstrip('%')), line.split()[2:7])
+    direct, table, error, calibrated, cal_error = map(lambda v: float(v.rstrip('%')),
+                                                      line.split()[2:7])
+    assert error == pytest.approx(100 * (table - direct) / direct, abs=0.2)
     assert calibrated == pytest.approx(scale * table, abs=2e-3)
-    assert error == pytest.approx(100 * (calibrated - direct) / direct, abs=0.2)
+    assert cal_error == pytest.approx(100 * (calibrated - direct) / direct, abs=0.2)
     parts = [x for x in out.splitlines() if ' torch | ' in x]
     assert len(parts) == 13 + 1  # every row and the neck + head
+    keys = {x.split(None, 2)[2] for x in parts}
+    assert len(keys) == 12 and keys <= set(data['entries'])  # identical blocks share an entry
     # on torch the boundary is the call overhead; the network pays it once
     call = data['entries']['torch | call overhead: conv1x1 8>8 @8x8']
     assert all(float(x.split()[1]) == pytest.approx(-call, abs=1e-3) for x in parts)
