@@ -53,3 +53,20 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope='session')
+def search_fixture(tmp_path_factory):
+    """The search tests' V3-Small (Table 2) on fixture ImageNet at 32x32: ``(FixtureSet,
+    config path)``, the config written by ``mnv3_plugin.search.fixture`` (read-only: tests
+    write their checkpoints and work dirs elsewhere)."""
+    from pathlib import Path
+
+    from mnv3_plugin.search.fixture import write_fixture_config
+    tmp = tmp_path_factory.mktemp('search_fixture')
+    data = make_imagenet(tmp / 'imagenet', num_train=40, num_val=8, size=(32, 32), seed=3)
+    small = (Path(__file__).resolve().parents[1] / 'configs' / 'classification'
+             / 'v3small_w100_r224_imagenet.py')
+    cfg_path = write_fixture_config(tmp / 'v3small_fixture.py', small, data.root, data.classes,
+                                    batch_size=8)
+    return data, cfg_path

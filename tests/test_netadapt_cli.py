@@ -25,23 +25,18 @@ from mnv3_plugin.search.finetune import holdout_every, split_indices
 from mnv3_plugin.search.models import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = ROOT / 'configs' / 'classification' / 'v3small_w100_r224_imagenet.py'
 TOOL = ROOT / 'tools' / 'search' / 'netadapt.py'
 
 pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 @pytest.fixture(scope='module')
-def seed(tmp_path_factory):
-    """Fixture ImageNet, its V3-Small config (as tests/test_search.py's), an untrained seed
+def seed(tmp_path_factory, search_fixture):
+    """Fixture ImageNet, its V3-Small config (tests/conftest.py), an untrained seed
     checkpoint without meta, and the same weights with the config saved in meta as
     mmengine's Runner saves it."""
-    from mnv3_plugin.search.fixture import write_fixture_config
-    from mnv3_plugin.testing import make_imagenet
     tmp = tmp_path_factory.mktemp('netadapt_cli')
-    data = make_imagenet(tmp / 'imagenet', num_train=40, num_val=8, size=(32, 32), seed=3)
-    cfg_path = write_fixture_config(tmp / 'v3small_fixture.py', SMALL, data.root, data.classes,
-                                    batch_size=8)
+    data, cfg_path = search_fixture
     cfg = Config.fromfile(str(cfg_path))
     torch.manual_seed(0)
     state_dict = build_model(cfg).state_dict()

@@ -548,16 +548,12 @@ def test_stem_ablation_uses_the_stated_nonlinearity():
 
 # -- the tools, as a user runs them (items 2-4) -----------------------------------------------
 @pytest.fixture(scope='module')
-def fixture_seed(tmp_path_factory):
-    """V3-Small on fixture ImageNet at 32x32, and a seed checkpoint (a few iterations of its
-    recipe: the short version of the benchmark)."""
+def fixture_seed(tmp_path_factory, search_fixture):
+    """V3-Small on fixture ImageNet at 32x32 (tests/conftest.py), and a seed checkpoint (a few
+    iterations of its recipe: the short version of the benchmark)."""
     from mnv3_plugin.search.finetune import build_search_data, finetune
-    from mnv3_plugin.search.fixture import write_fixture_config
-    from mnv3_plugin.testing import make_imagenet
     tmp = tmp_path_factory.mktemp('search')
-    data = make_imagenet(tmp / 'imagenet', num_train=40, num_val=8, size=(32, 32), seed=3)
-    cfg_path = write_fixture_config(tmp / 'v3small_fixture.py', SMALL, data.root, data.classes,
-                                    batch_size=8)
+    _, cfg_path = search_fixture
     cfg = Config.fromfile(str(cfg_path))
     torch.manual_seed(0)
     model = build_model(cfg)
@@ -614,16 +610,17 @@ def test_netadapt_two_steps_resume_and_config(fixture_seed, tmp_path):
 
 
 def test_netadapt_resumes_inside_a_step(fixture_seed, tmp_path, monkeypatch):
-    """Interrupted after three proposals, a second run reuses their scores and fine-tunes only
-    the rest (and the chosen one again, when it was among the first three)."""
+    """Interrupted after two proposals, a second run reuses their scores and fine-tunes only
+    the rest (and the chosen one again, when it was among the first two). Two, not more: the
+    number of proposals at this tiny size depends on noisy block timings (5-12 seen)."""
     from mnv3_plugin.search import netadapt as na
     cfg_path, ckpt = fixture_seed
     settings = na.Settings(config=str(cfg_path), checkpoint=str(ckpt), target_ratio=0.5,
                            iters=1, latency_hw=(64, 64), runs=5)
-    real, calls = na.finetune, []
+    real, calls, DONE = na.finetune, [], 2
 
     def interrupted(*args, **kwargs):
-        if len(calls) == 3:
+        if len(calls) == DONE:
             raise KeyboardInterrupt
         calls.append(1)
         return real(*args, **kwargs)
@@ -636,15 +633,15 @@ def test_netadapt_resumes_inside_a_step(fixture_seed, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         search().run()
     partial = json.loads((tmp_path / 'netadapt_partial.json').read_text())
-    assert len(partial['proposals']) == 3 and not (tmp_path / 'step_1.pth').exists()
+    assert len(partial['proposals']) == DONE and not (tmp_path / 'step_1.pth').exists()
     counted = []
     monkeypatch.setattr(na, 'finetune', lambda *a, **k: counted.append(1) or real(*a, **k))
     state = search().run()
     step = state['steps'][0]
-    first3 = [p['name'] for p in partial['proposals']]
-    assert {p['name']: p['acc'] for p in step['proposals'] if p['name'] in first3} == {
+    first = [p['name'] for p in partial['proposals']]
+    assert {p['name']: p['acc'] for p in step['proposals'] if p['name'] in first} == {
         p['name']: p['acc'] for p in partial['proposals']}
-    assert len(counted) == len(step['proposals']) - 3 + (step['chosen'] in first3)
+    assert len(counted) == len(step['proposals']) - DONE + (step['chosen'] in first)
     assert (tmp_path / 'step_1.pth').is_file() and not (tmp_path / PARTIAL).exists()
 
 

@@ -534,19 +534,27 @@ class BlockLUT:
                                               calibrations=self.calibrations))
 
 
-def atomic_write_json(path: str, data) -> None:
-    """Writes JSON to ``path`` through a temporary file, so ``path`` is never half written."""
+def write_atomically(path: str, write: Callable[[str], object]) -> None:
+    """``write(tmp)`` into a temporary file next to ``path`` (its folder created), then renamed
+    to ``path``: the file is the old one or the whole new one, and a failed or interrupted
+    (Ctrl-C) write leaves no temporary file behind."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-', suffix='.json')
+    tmp = os.path.join(folder, f'.tmp-{os.path.basename(path)}')
     try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(data, f, indent=1, sort_keys=True)
+        write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-        raise
+
+
+def atomic_write_json(path: str, data) -> None:
+    """Writes JSON to ``path`` through a temporary file, so ``path`` is never half written."""
+    def dump(tmp):
+        with open(tmp, 'w') as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+    write_atomically(path, dump)
 
 
 def _backend_version(backend: str) -> str:

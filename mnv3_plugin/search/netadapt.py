@@ -35,7 +35,8 @@ from mmengine.config import Config
 from ..models.backbones.row_widths import (DIVISOR, apply_row_widths, has_expansion,
                                            normalize_row_widths, residual_groups)
 from .finetune import SearchData, build_search_data, evaluate, finetune, holdout_every
-from .latency import BlockLUT, atomic_write_json, measure_interleaved, measure_network
+from .latency import (BlockLUT, atomic_write_json, measure_interleaved, measure_network,
+                      write_atomically)
 from .models import build_model, classifier_madds, count_params
 from .transfer import transfer_weights
 
@@ -219,19 +220,6 @@ def write_adapted_config(path: str, seed_config: str, widths: Widths, seed_has_w
         with open(tmp, 'w') as f:
             f.write('\n'.join(lines))
     write_atomically(path, write)
-
-
-def write_atomically(path: str, write: Callable[[str], object]) -> None:
-    """``write(tmp)`` into a temporary file next to ``path``, then renamed to ``path``: the file
-    is the old one or the whole new one, and a failed or interrupted (Ctrl-C) write leaves no
-    temporary file behind."""
-    tmp = osp.join(osp.dirname(osp.abspath(path)), f'.tmp-{osp.basename(path)}')
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 def settings_difference(ours: dict, theirs: dict) -> str:

@@ -14,7 +14,6 @@ iso-reward curve of the best model (models above it would out-score it).
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 
@@ -168,11 +167,9 @@ def plot(ranked, target, w, path):
     ax.set_title('Platform-aware reward (Section 4.1)')
     ax.legend(fontsize=7)
     fig.tight_layout()
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = osp.join(osp.dirname(osp.abspath(path)), '.tmp-' + osp.basename(path))
-    fig.savefig(tmp, dpi=100, format='png')
+    from mnv3_plugin.search.latency import write_atomically
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=100, format='png'))
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 if __name__ == '__main__':
